@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 
 namespace Glassbox.Tensors;
 
-public sealed class Tensor : IDisposable
+public sealed partial class Tensor : IDisposable
 {
     private float[]? _data;
     private readonly int _length;
