@@ -1,0 +1,23 @@
+// Benchmark driver: one verb per benchmark family.
+//   dotnet run -c Release --project bench/Glassbox.Bench -- <verb> [options]
+// Add a verb by adding a case to the switch below and a line to Usage.
+using Glassbox.Bench;
+
+return args.Length == 0 ? Usage(null) : args[0] switch
+{
+    "gemm" => GemmBench.Run(args[1..]),
+    "-h" or "--help" or "help" => Usage(null),
+    _ => Usage($"unknown verb '{args[0]}'"),
+};
+
+static int Usage(string? error)
+{
+    if (error != null) Console.Error.WriteLine($"error: {error}");
+    var w = error != null ? Console.Error : Console.Out;
+    w.WriteLine("usage: Glassbox.Bench <verb> [options]");
+    w.WriteLine();
+    w.WriteLine("verbs:");
+    w.WriteLine("  gemm [--threads N] [--repeats R] [--shapes LIST] [--no-openblas]");
+    w.WriteLine("        SGEMM GFLOP/s: managed kernel vs OpenBLAS (if libopenblas.so.0 is installed) vs FMA peak");
+    return error != null ? 2 : 0;
+}
