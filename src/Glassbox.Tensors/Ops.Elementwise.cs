@@ -301,7 +301,7 @@ public static partial class Ops
     public static Tensor Sigmoid(Tensor x)
     {
         var y = Tensor.Empty(x.Shape);
-        TensorPrimitives.Sigmoid(x.Span, y.Span);
+        if (y.Length > 0) TensorPrimitives.Sigmoid(x.Span, y.Span);
         if (Tape.WouldRecord(x))
             Tape.Add(y, [x], (g, _) =>
             {
@@ -310,6 +310,22 @@ public static partial class Ops
                 for (int i = 0; i < R.Length; i++) R[i] = G[i] * Y[i] * (1 - Y[i]);
                 return [r];
             }, "Sigmoid");
+        return y;
+    }
+
+    /// <summary>|x|; the gradient at 0 is 0 (as torch).</summary>
+    public static Tensor Abs(Tensor x)
+    {
+        var y = Tensor.Empty(x.Shape);
+        TensorPrimitives.Abs(x.Span, y.Span);
+        if (Tape.WouldRecord(x))
+            Tape.Add(y, [x], (g, _) =>
+            {
+                var r = Tensor.Empty(x.Shape);
+                var G = g.Span; var X = x.Span; var R = r.Span;
+                for (int i = 0; i < R.Length; i++) R[i] = X[i] > 0 ? G[i] : X[i] < 0 ? -G[i] : 0f;
+                return [r];
+            }, "Abs");
         return y;
     }
 
@@ -333,7 +349,7 @@ public static partial class Ops
     {
         var y = Tensor.Empty(x.Shape);
         var X = x.Span; var Y = y.Span;
-        TensorPrimitives.Sigmoid(X, Y);
+        if (Y.Length > 0) TensorPrimitives.Sigmoid(X, Y);
         TensorPrimitives.Multiply(X, Y, Y);
         if (Tape.WouldRecord(x))
             Tape.Add(y, [x], (g, _) =>
