@@ -14,7 +14,6 @@
 // The trie comes from a file, so every array access is bounds-checked: a hostile blob yields
 // "no match", never an exception or an out-of-range read.
 
-using System.Text;
 
 namespace Glassbox.Tokenizers.SentencePiece;
 
@@ -75,9 +74,9 @@ public sealed class PrecompiledCharsMap
     {
         ArgumentNullException.ThrowIfNull(chunk);
         if (chunk.Length == 0) return null;
-        int max = Encoding.UTF8.GetMaxByteCount(chunk.Length);
+        int max = System.Text.Encoding.UTF8.GetMaxByteCount(chunk.Length);
         Span<byte> buf = max <= 256 ? stackalloc byte[max] : new byte[max];
-        int n = Encoding.UTF8.GetBytes(chunk, buf);
+        int n = System.Text.Encoding.UTF8.GetBytes(chunk, buf);
         int value = ShortestPrefixValue(buf[..n]);
         return value < 0 ? null : ReplacementAt(value);
     }
@@ -144,7 +143,7 @@ public sealed class PrecompiledCharsMap
     private string ReplacementAt(int offset)
     {
         if ((uint)offset > (uint)_pool.Length) return "";
-        return _decoded[offset] ??= Encoding.UTF8.GetString(ReplacementBytes(offset));
+        return _decoded[offset] ??= System.Text.Encoding.UTF8.GetString(ReplacementBytes(offset));
     }
 
     // darts-clone unit layout: bit 8 = has a leaf child, bit 9 = offset scale, bits 10.. = offset,

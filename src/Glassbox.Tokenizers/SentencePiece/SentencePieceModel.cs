@@ -6,7 +6,8 @@
 // against the bytes that remain before anything is sliced or allocated, and each problem is
 // reported as a FormatException naming the file, the field path and the byte offset.
 
-using System.Text;
+using UTF8Encoding = System.Text.UTF8Encoding;
+using DecoderFallbackException = System.Text.DecoderFallbackException;
 
 namespace Glassbox.Tokenizers.SentencePiece;
 

@@ -9,7 +9,6 @@
 // Everything runs on UTF-8 bytes, as sentencepiece does, and scores use float32 arithmetic so
 // that ties break the same way. Offsets are mapped back to UTF-16 indices of the input string.
 
-using System.Text;
 
 namespace Glassbox.Tokenizers.SentencePiece;
 
@@ -80,7 +79,7 @@ public sealed class SentencePieceProcessor
             var map = normal ? _normalIds : _reservedIds;
             if (!map.TryAdd(p.Piece, i))
                 throw new FormatException($"{src}: pieces[{i}] \"{p.Piece}\" is already defined (pieces[{map[p.Piece]}]).");
-            nodeIds.Add((_trie.Insert(Encoding.UTF8.GetBytes(p.Piece)), i, !normal));
+            nodeIds.Add((_trie.Insert(System.Text.Encoding.UTF8.GetBytes(p.Piece)), i, !normal));
             if (p.Type == SentencePieceType.UserDefined) userDefined.Add(p.Piece);
             if (p.Type == SentencePieceType.Unknown)
             {
@@ -121,7 +120,7 @@ public sealed class SentencePieceProcessor
         {
             udTrie = new ByteTrie();
             var ends = new List<int>();
-            foreach (var s in userDefined) ends.Add(udTrie.Insert(Encoding.UTF8.GetBytes(s)));
+            foreach (var s in userDefined) ends.Add(udTrie.Insert(System.Text.Encoding.UTF8.GetBytes(s)));
             udEnds = new bool[udTrie.NodeCount];
             foreach (int e in ends) udEnds[e] = true;
         }
@@ -169,8 +168,8 @@ public sealed class SentencePieceProcessor
         ArgumentNullException.ThrowIfNull(text);
         var normalized = new Buffer<byte>(text.Length * 3 + 8);
         var normToOrig = new Buffer<int>(text.Length * 3 + 8);
-        _normalizer.Normalize(Encoding.UTF8.GetBytes(text), normalized, normToOrig);
-        return Encoding.UTF8.GetString(normalized.AsSpan());
+        _normalizer.Normalize(System.Text.Encoding.UTF8.GetBytes(text), normalized, normToOrig);
+        return System.Text.Encoding.UTF8.GetString(normalized.AsSpan());
     }
 
     /// <summary>Piece ids of <paramref name="text"/> (no BOS/EOS, as sentencepiece's Encode).</summary>
@@ -183,7 +182,7 @@ public sealed class SentencePieceProcessor
     public SentencePieceEncoding Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        byte[] input = Encoding.UTF8.GetBytes(text);
+        byte[] input = System.Text.Encoding.UTF8.GetBytes(text);
         var normalized = new Buffer<byte>(input.Length * 3 + 8);
         var normToOrig = new Buffer<int>(input.Length * 3 + 8);
         _normalizer.Normalize(input, normalized, normToOrig);
@@ -233,14 +232,14 @@ public sealed class SentencePieceProcessor
             }
             else if (prevUnk && isUnk)
             {
-                pieces[^1] = Encoding.UTF8.GetString(norm.Slice(lastUnkStart, start + length - lastUnkStart));
+                pieces[^1] = System.Text.Encoding.UTF8.GetString(norm.Slice(lastUnkStart, start + length - lastUnkStart));
                 offsets[^1] = (offsets[^1].Item1, byteToUtf16[origEnd]);
             }
             else
             {
                 ids.Add(id);
                 pieces.Add(isUnk || _pieces[id].Type == SentencePieceType.Control
-                    ? Encoding.UTF8.GetString(w)
+                    ? System.Text.Encoding.UTF8.GetString(w)
                     : _pieces[id].Piece);
                 offsets.Add((byteToUtf16[origBegin], byteToUtf16[origEnd]));
                 if (isUnk) lastUnkStart = start;
@@ -409,7 +408,7 @@ public sealed class SentencePieceProcessor
             if (_pieces[id].Type == SentencePieceType.Unused)
             {
                 revMerge ??= new Dictionary<string, int>(StringComparer.Ordinal);
-                revMerge[Encoding.UTF8.GetString(text.Slice(symbols[left].Start, size))] = symbols[left].Length;
+                revMerge[System.Text.Encoding.UTF8.GetString(text.Slice(symbols[left].Start, size))] = symbols[left].Length;
             }
         }
 
@@ -438,7 +437,7 @@ public sealed class SentencePieceProcessor
         var w = norm.Slice(start, length);
         int id = IdOf(w);
         if (!IsUnused(id) || revMerge == null
-            || !revMerge.TryGetValue(Encoding.UTF8.GetString(w), out int leftLength))
+            || !revMerge.TryGetValue(System.Text.Encoding.UTF8.GetString(w), out int leftLength))
         {
             output.Add((start, length, id));
             return;
@@ -559,7 +558,7 @@ public sealed class SentencePieceProcessor
                 }
                 surface = p.Replace('\u2581', ' ');
             }
-            text.AddRange(Encoding.UTF8.GetBytes(surface));
+            text.AddRange(System.Text.Encoding.UTF8.GetBytes(surface));
         }
         FlushBytes();
 
@@ -568,9 +567,9 @@ public sealed class SentencePieceProcessor
             var outBuf = new Buffer<byte>(text.Count + 8);
             var map = new Buffer<int>(text.Count + 8);
             _denormalizer.Normalize(text.AsSpan(), outBuf, map);
-            return Encoding.UTF8.GetString(outBuf.AsSpan());
+            return System.Text.Encoding.UTF8.GetString(outBuf.AsSpan());
         }
-        return Encoding.UTF8.GetString(text.AsSpan());
+        return System.Text.Encoding.UTF8.GetString(text.AsSpan());
     }
 
     /// <summary>The byte of a <c>&lt;0xXX&gt;</c> piece, or -1.</summary>
