@@ -123,12 +123,12 @@ internal sealed class RestrictedUnpickler
                         break;
                     }
                 case (byte)'G': Push(BinaryPrimitives.ReadDoubleBigEndian(Take(8))); break;
-                case (byte)'X': Push(ReadString(checked((int)ReadLength32()))); break;
+                case (byte)'X': Push(ReadString(ReadLength32())); break;
                 case 0x8c: Push(ReadString(ReadByte())); break;
                 case 0x8d: Push(ReadString(ReadLength64())); break;
-                case (byte)'T': Push(ReadString(checked((int)ReadLength32()))); break; // BINSTRING (py2 str), read as text
+                case (byte)'T': Push(ReadString(ReadLength32())); break; // BINSTRING (py2 str), read as text
                 case (byte)'U': Push(ReadString(ReadByte())); break;                    // SHORT_BINSTRING
-                case (byte)'B': Push(Take(checked((int)ReadLength32())).ToArray()); break;
+                case (byte)'B': Push(Take(ReadLength32()).ToArray()); break;
                 case (byte)'C': Push(Take(ReadByte()).ToArray()); break;
                 case 0x8e: Push(Take(ReadLength64()).ToArray()); break;
                 case (byte)'q': Memo(ReadByte()); break;
@@ -352,11 +352,11 @@ internal sealed class RestrictedUnpickler
         return _data[_pos++];
     }
 
-    private ReadOnlySpan<byte> Take(int n)
+    private ReadOnlySpan<byte> Take(long n)
     {
         if (n < 0 || n > _data.Length - _pos) throw Bad($"needs {n} more bytes but only {_data.Length - _pos} remain (truncated)");
-        var s = new ReadOnlySpan<byte>(_data, _pos, n);
-        _pos += n;
+        var s = new ReadOnlySpan<byte>(_data, _pos, (int)n);
+        _pos += (int)n;
         return s;
     }
 
@@ -369,7 +369,7 @@ internal sealed class RestrictedUnpickler
         return (int)n;
     }
 
-    private string ReadString(int n)
+    private string ReadString(long n)
     {
         var bytes = Take(n);
         try
