@@ -43,7 +43,6 @@ public sealed class SafetensorsWriter
     {
         ArgumentNullException.ThrowIfNull(name);
         if (name == "__metadata__") throw new ArgumentException("SafetensorsWriter: '__metadata__' is reserved and cannot name a tensor.");
-        if (!_names.Add(name)) throw new ArgumentException($"SafetensorsWriter: tensor '{name}' added twice.");
         long count = 1;
         foreach (var d in shape)
         {
@@ -52,6 +51,7 @@ public sealed class SafetensorsWriter
         }
         if (count * dtype.Size() != bytes.Length)
             throw new ArgumentException($"SafetensorsWriter: tensor '{name}' shape [{string.Join(", ", shape)}] × {dtype.Name()} needs {count * dtype.Size()} bytes, got {bytes.Length}.");
+        if (!_names.Add(name)) throw new ArgumentException($"SafetensorsWriter: tensor '{name}' added twice.");
         _entries.Add((name, dtype, (int[])shape.Clone(), () => bytes));
         return this;
     }
