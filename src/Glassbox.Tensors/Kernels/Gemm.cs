@@ -39,9 +39,10 @@ public static class Gemm
 
     // Cache blocking (floats). KC×NR of B (256×32×4 B = 32 KiB) sits in the 48 KiB L1d,
     // MC×KC of A (240×256×4 B = 240 KiB) in the 1 MiB L2, KC×NC of B in L2/L3.
-    internal const int KC = 256;
-    internal const int MCTarget = 240;
-    internal const int NCTarget = 3072;
+    // Fields rather than constants so a benchmark build can sweep them; nothing else writes them.
+    internal static int KC = 256;
+    internal static int MCTarget = 240;
+    internal static int NCTarget = 3072;
 
     public static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
@@ -298,6 +299,7 @@ public static class Gemm
         private readonly int _m, _n, _k, _lda, _ldb, _ldc;
         private readonly float _alpha, _beta;
         private readonly nint _a, _b, _c;
+        private readonly int _kc = KC;
         private int _tm, _tn;
 
         public int Threads => _tm * _tn;
@@ -338,7 +340,7 @@ public static class Gemm
             int m0 = (int)Math.Min(_m, (long)mt * ti / _tm * _cfg.MR), m1 = (int)Math.Min(_m, (long)mt * (ti + 1) / _tm * _cfg.MR);
             int n0 = (int)Math.Min(_n, (long)nt * tj / _tn * _cfg.NR), n1 = (int)Math.Min(_n, (long)nt * (tj + 1) / _tn * _cfg.NR);
             if (m0 >= m1 || n0 >= n1) return;
-            var buf = PackBuffers.ForCurrentThread();
+            var buf = PackBuffers.ForCurrentThread(_cfg.MC * KC, _cfg.NC * KC);
             Rectangle(buf, m0, m1, n0, n1);
         }
 
@@ -352,9 +354,9 @@ public static class Gemm
             for (int jc = n0; jc < n1; jc += _cfg.NC)
             {
                 int nc = Math.Min(_cfg.NC, n1 - jc);
-                for (int pc = 0; pc < _k; pc += KC)
+                for (int pc = 0; pc < _k; pc += _kc)
                 {
-                    int kc = Math.Min(KC, _k - pc);
+                    int kc = Math.Min(_kc, _k - pc);
                     float beta = pc == 0 ? _beta : 1f;
                     PackB(NR, _transB, b, _ldb, pc, jc, kc, nc, pb);
                     for (int ic = m0; ic < m1; ic += _cfg.MC)
@@ -522,12 +524,20 @@ public static class Gemm
     /// <summary>12×32 AVX-512 kernel: 24 zmm accumulators, 2 B loads and 12 broadcasts per k step.
     /// 24 independent FMA chains cover Zen 4/5 and Skylake-X latency×throughput (4×2) with room.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel512(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    internal static unsafe void Kernel512(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
         Vector512<float> c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
+        // C is touched only after the k loop; fetch its 24 lines now so the misses (C rarely
+        // stays cached between KC slices) overlap the arithmetic instead of stalling the stores.
+        if (Sse.IsSupported)
+            for (int r = 0; r < 12; r++)
+            {
+                Sse.Prefetch0(c + r * ldc);
+                Sse.Prefetch0(c + r * ldc + 16);
+            }
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
@@ -668,18 +678,28 @@ public static class Gemm
     {
         [ThreadStatic] private static PackBuffers? t_current;
 
-        public readonly float* A, B, Tile;
+        public float* A, B;
+        public readonly float* Tile;
+        private long _aCap, _bCap;
 
-        private PackBuffers()
+        private PackBuffers() => Tile = (float*)NativeMemory.AlignedAlloc(32 * 64 * sizeof(float), 64);
+
+        /// <summary>This thread's buffers, grown (never shrunk) to hold the requested floats.</summary>
+        public static PackBuffers ForCurrentThread(long aFloats, long bFloats)
         {
-            // Sizes cover every Config: MC ≤ MCTarget+MR (≤ 256) rows, NC ≤ NCTarget+NR columns.
-            const int maxMc = MCTarget + 32, maxNc = NCTarget + 64;
-            A = (float*)NativeMemory.AlignedAlloc((nuint)(maxMc * KC * sizeof(float)), 64);
-            B = (float*)NativeMemory.AlignedAlloc((nuint)((long)maxNc * KC * sizeof(float)), 64);
-            Tile = (float*)NativeMemory.AlignedAlloc(32 * 64 * sizeof(float), 64);
+            var p = t_current ??= new PackBuffers();
+            if (p._aCap < aFloats) Grow(ref p.A, ref p._aCap, aFloats);
+            if (p._bCap < bFloats) Grow(ref p.B, ref p._bCap, bFloats);
+            return p;
         }
 
-        public static PackBuffers ForCurrentThread() => t_current ??= new PackBuffers();
+        private static void Grow(ref float* buf, ref long cap, long floats)
+        {
+            NativeMemory.AlignedFree(buf);
+            buf = null; cap = 0;
+            buf = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+            cap = floats;
+        }
 
         ~PackBuffers()
         {
