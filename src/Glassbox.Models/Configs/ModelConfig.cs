@@ -33,8 +33,10 @@ public abstract record ModelConfig
         throw new ArgumentException($"Unknown class name '{name}'; this model's labels are: {string.Join(", ", Id2Label)}.");
     }
 
+    /// <summary>Reads config.json (a file, or a model folder holding one).</summary>
     public static ModelConfig Load(string path)
     {
+        if (Directory.Exists(path)) path = Path.Combine(path, "config.json");
         string text;
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -408,10 +410,28 @@ public sealed record ImageProcessorConfig
     public IReadOnlyList<double> ImageMean { get; init; } = [0.5, 0.5, 0.5];
     public IReadOnlyList<double> ImageStd { get; init; } = [0.5, 0.5, 0.5];
 
+    /// <summary>Reads preprocessor_config.json (a file, or a model folder holding one).</summary>
     public static ImageProcessorConfig Load(string path)
     {
+        if (Directory.Exists(path)) path = Path.Combine(path, "preprocessor_config.json");
+        try
+        {
+            return LoadChecked(path);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"{path}: not a valid ViT preprocessor config ({e.Message}).");
+        }
+    }
+
+    private static ImageProcessorConfig LoadChecked(string path)
+    {
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ConfigException($"{path}: expected a JSON object.");
         var r = new ModelConfig.Reader(doc.RootElement.Clone(), path);
+        string? type = r.Str("image_processor_type") ?? r.Str("feature_extractor_type");
+        if (type is not null && type is not ("ViTImageProcessor" or "ViTImageProcessorFast" or "ViTFeatureExtractor"))
+            throw new ConfigException($"{path}: image processor \"{type}\" is not supported (expected ViTImageProcessor).");
         int h = 224, w = 224;
         if (r.Obj("size") is { } s)
         {
@@ -421,6 +441,11 @@ public sealed record ImageProcessorConfig
         }
         List<double> List(string key, List<double> d) => r.Root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Array
             ? v.EnumerateArray().Select(e => e.GetDouble()).ToList() : d;
+        var mean = List("image_mean", [0.5, 0.5, 0.5]);
+        var std = List("image_std", [0.5, 0.5, 0.5]);
+        if (mean.Count != std.Count) throw new ConfigException($"{path}: image_mean has {mean.Count} channels but image_std has {std.Count}.");
+        if (std.Any(v => v == 0)) throw new ConfigException($"{path}: image_std contains 0.");
+        if (h <= 0 || w <= 0) throw new ConfigException($"{path}: size {h}×{w} is not positive.");
         return new ImageProcessorConfig
         {
             DoResize = r.Bool("do_resize", true),
@@ -429,8 +454,8 @@ public sealed record ImageProcessorConfig
             Height = h, Width = w,
             Resample = r.Int("resample", 2),
             RescaleFactor = r.Num("rescale_factor", 1.0 / 255),
-            ImageMean = List("image_mean", [0.5, 0.5, 0.5]),
-            ImageStd = List("image_std", [0.5, 0.5, 0.5]),
+            ImageMean = mean,
+            ImageStd = std,
         };
     }
 }
