@@ -1,12 +1,12 @@
-// Single-precision GEMM, GotoBLAS/BLIS style. C (m×n) is cut into NC-wide column panels; for
-// every KC-deep slice of k, a KC×NC panel of op(B) is packed into NR-wide micro-panels (kept hot
-// in L3/L2), then MC-tall blocks of op(A) are packed into MR-tall micro-panels (kept in L2), and
-// a register-blocked micro-kernel multiplies one MR×KC micro-panel of A by one KC×NR micro-panel
-// of B (which stays in L1 while the ir loop walks down the A block) into an MR×NR tile of C.
+// Single-precision GEMM, GotoBLAS/BLIS style. op(B) is packed once, for every KC-deep slice of k,
+// into NR-wide micro-panels shared by all threads (kept in L3); then each thread takes a block of
+// at most MC rows of C, packs those rows of op(A) into MR-tall micro-panels (kept in L2), and a
+// register-blocked micro-kernel multiplies one MR×KC micro-panel of A by one KC×NR micro-panel of
+// B (which stays in L1 while the ir loop walks down the A block) into an MR×NR tile of C.
 //
 // Determinism: every element of C is computed by the same sequence of operations whatever the
-// thread count — the k loop is never split, KC boundaries are fixed, tile edges are global (thread
-// ranges start on MR/NR multiples) and edge tiles run the same micro-kernel into a scratch tile and
+// thread count — the k loop is never split, KC boundaries are fixed, tile edges are global (row
+// blocks start on MR multiples) and edge tiles run the same micro-kernel into a scratch tile and
 // combine with C by the same fused formula. Threads only decide *who* computes a tile, so results
 // are bit-identical for 1, 2 or 64 threads (on a given instruction set).
 //
@@ -38,11 +38,10 @@ public static class Gemm
     private const long MacsPerThread = 1L << 20;
 
     // Cache blocking (floats). KC×NR of B (256×32×4 B = 32 KiB) sits in the 48 KiB L1d,
-    // MC×KC of A (240×256×4 B = 240 KiB) in the 1 MiB L2, KC×NC of B in L2/L3.
+    // MC×KC of A (240×256×4 B = 240 KiB) in the 1 MiB L2, the packed KC×n slice of B in L3.
     // Fields rather than constants so a benchmark build can sweep them; nothing else writes them.
     internal static int KC = 256;
     internal static int MCTarget = 240;
-    internal static int NCTarget = 3072;
 
     public static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
@@ -154,14 +153,13 @@ public static class Gemm
     /// <summary>Register-block shape and micro-kernel of one instruction set.</summary>
     private readonly unsafe struct Config
     {
-        public readonly int MR, NR, MC, NC;
+        public readonly int MR, NR, MC;
         public readonly delegate*<int, float*, float*, float*, nint, float, float, void> Kernel;
 
         public Config(int mr, int nr, delegate*<int, float*, float*, float*, nint, float, float, void> kernel)
         {
             MR = mr; NR = nr; Kernel = kernel;
             MC = Math.Max(mr, MCTarget / mr * mr);
-            NC = Math.Max(nr, NCTarget / nr * nr);
         }
     }
 
@@ -182,10 +180,7 @@ public static class Gemm
         if (IsSmall(m, n, k)) { Direct(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
         if (isa > BestIsa) isa = BestIsa;
         var cfg = ConfigFor(isa);
-        var job = new Job(cfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        job.Plan(threads);
-        if (job.Threads == 1) job.Execute(0);
-        else Parallel.For(0, job.Threads, new ParallelOptions { MaxDegreeOfParallelism = job.Threads }, job.Execute);
+        new Job(cfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc).Execute(threads);
     }
 
     internal static unsafe void RunStrided(Isa isa, int threads, int batch, bool transA, bool transB, int m, int n, int k, float alpha,
@@ -290,106 +285,141 @@ public static class Gemm
 
     // ---------------------------------------------------------------- blocked path
 
-    /// <summary>One blocked GEMM: plans a thread grid over C, then each thread runs the Goto
-    /// loops on its own rectangle with its own packing buffers (no barriers, no shared state).</summary>
+    /// <summary>One blocked GEMM. For each column block of C (all of it unless k·n is huge):
+    /// phase 1 packs op(B) for every KC slice into a buffer shared by the threads (work handed out
+    /// one micro-panel at a time), phase 2 hands out row ranges of C (guided: large first, down to
+    /// two register tiles at the end, so a thread slowed by a noisy neighbour is caught up by the
+    /// others) and each thread packs its rows of op(A) and runs the micro-kernel over the whole
+    /// column block. Nothing is packed twice; which thread does what never changes the arithmetic.</summary>
     private sealed unsafe class Job
     {
         private readonly Config _cfg;
         private readonly bool _transA, _transB;
-        private readonly int _m, _n, _k, _lda, _ldb, _ldc;
+        private readonly int _m, _n, _k, _lda, _ldb, _ldc, _kc;
         private readonly float _alpha, _beta;
         private readonly nint _a, _b, _c;
-        private readonly int _kc = KC;
-        private int _tm, _tn;
+        private int _threads;
 
-        public int Threads => _tm * _tn;
+        // Current column block and its packed B (k × ncPadded floats, KC slices one after another).
+        private int _jc, _nc, _ncPadded;
+        private nint _packedB;
+        private int _nextPanel, _nextRow;
+
+        /// <summary>Packed-B budget per GEMM, in floats (12 MiB): bounds memory for huge k·n.</summary>
+        private const long PackedBBudget = 3L << 20;
 
         public Job(Config cfg, bool transA, bool transB, int m, int n, int k, float alpha,
             float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
         {
             _cfg = cfg; _transA = transA; _transB = transB; _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
-            _a = (nint)a; _b = (nint)b; _c = (nint)c; _lda = lda; _ldb = ldb; _ldc = ldc;
+            _a = (nint)a; _b = (nint)b; _c = (nint)c; _lda = lda; _ldb = ldb; _ldc = ldc; _kc = KC;
         }
 
-        /// <summary>Choose tm×tn threads (tm·tn ≤ threads) minimising the largest per-thread
-        /// rectangle (in whole tiles) plus the packing each thread repeats.</summary>
-        public void Plan(int threads)
+        public void Execute(int threads)
         {
             long macs = (long)_m * _n * _k;
-            int t = (int)Math.Clamp(macs / MacsPerThread, 1, Math.Max(1, threads));
-            int mt = (_m + _cfg.MR - 1) / _cfg.MR, nt = (_n + _cfg.NR - 1) / _cfg.NR;
-            _tm = 1; _tn = 1;
-            double best = double.MaxValue;
-            for (int tm = 1; tm <= t; tm++)
+            _threads = (int)Math.Clamp(macs / MacsPerThread, 1, Math.Max(1, threads));
+            int NR = _cfg.NR;
+            int nPanels = (_n + NR - 1) / NR;
+            int maxPanels = (int)Math.Max(1, PackedBBudget / ((long)_k * NR));
+            int blocks = (nPanels + maxPanels - 1) / maxPanels;
+            int panelsPerBlock = (nPanels + blocks - 1) / blocks;
+            var own = PackBuffers.ForCurrentThread(_cfg.MC * _kc, (long)_k * panelsPerBlock * NR);
+            _packedB = (nint)own.B;
+            for (int jc = 0; jc < _n; jc += panelsPerBlock * NR)
             {
-                if (t % tm != 0) continue;
-                int tn = t / tm;
-                if (tm > mt || tn > nt) continue;
-                double rows = (double)((mt + tm - 1) / tm) * _cfg.MR, cols = (double)((nt + tn - 1) / tn) * _cfg.NR;
-                // compute ∝ rows·cols·k; each thread packs its rows of A once per NC panel and
-                // its columns of B once: (rows·ceil(cols/NC) + cols)·k.
-                double cost = rows * cols + 2.0 * (rows * Math.Ceiling(cols / _cfg.NC) + cols);
-                if (cost < best - 1e-9 || (Math.Abs(cost - best) <= 1e-9 && tn > _tn)) { best = cost; _tm = tm; _tn = tn; }
+                _jc = jc;
+                _nc = Math.Min(panelsPerBlock * NR, _n - jc);
+                _ncPadded = (_nc + NR - 1) / NR * NR;
+                _nextPanel = 0;
+                _nextRow = 0;
+                if (_threads == 1)
+                {
+                    PackWorker(0);
+                    ComputeWorker(0);
+                }
+                else
+                {
+                    var options = new ParallelOptions { MaxDegreeOfParallelism = _threads };
+                    Parallel.For(0, _threads, options, PackWorker);
+                    Parallel.For(0, _threads, options, ComputeWorker);
+                }
             }
         }
 
-        public void Execute(int t)
+        /// <summary>Phase 1: claim (KC slice, micro-panel) items until none are left.</summary>
+        private void PackWorker(int _)
         {
-            int ti = t / _tn, tj = t % _tn;
-            int mt = (_m + _cfg.MR - 1) / _cfg.MR, nt = (_n + _cfg.NR - 1) / _cfg.NR;
-            int m0 = (int)Math.Min(_m, (long)mt * ti / _tm * _cfg.MR), m1 = (int)Math.Min(_m, (long)mt * (ti + 1) / _tm * _cfg.MR);
-            int n0 = (int)Math.Min(_n, (long)nt * tj / _tn * _cfg.NR), n1 = (int)Math.Min(_n, (long)nt * (tj + 1) / _tn * _cfg.NR);
-            if (m0 >= m1 || n0 >= n1) return;
-            var buf = PackBuffers.ForCurrentThread(_cfg.MC * KC, _cfg.NC * KC);
-            Rectangle(buf, m0, m1, n0, n1);
+            int NR = _cfg.NR;
+            int panels = _ncPadded / NR;
+            int slices = (_k + _kc - 1) / _kc;
+            int items = panels * slices;
+            float* b = (float*)_b, packed = (float*)_packedB;
+            for (int item = Interlocked.Increment(ref _nextPanel) - 1; item < items; item = Interlocked.Increment(ref _nextPanel) - 1)
+            {
+                int q = item / panels, j = item % panels;
+                int pc = q * _kc, kc = Math.Min(_kc, _k - pc);
+                float* dst = packed + (long)pc * _ncPadded + (long)j * NR * kc;
+                PackB(NR, _transB, b, _ldb, pc, _jc + j * NR, kc, Math.Min(NR, _nc - j * NR), dst);
+            }
         }
 
-        private void Rectangle(PackBuffers buf, int m0, int m1, int n0, int n1)
+        /// <summary>Phase 2: claim row ranges (multiples of MR, at most MC) until C is done.</summary>
+        private void ComputeWorker(int _)
+        {
+            int MR = _cfg.MR;
+            var buf = PackBuffers.ForCurrentThread(_cfg.MC * _kc, 0);
+            int minRows = _threads == 1 ? _cfg.MC : 2 * MR;
+            while (true)
+            {
+                int r0 = Volatile.Read(ref _nextRow);
+                if (r0 >= _m) return;
+                int want = (_m - r0 + 2 * _threads - 1) / (2 * _threads);
+                want = Math.Clamp((want + MR - 1) / MR * MR, minRows, _cfg.MC);
+                int r1 = Math.Min(_m, r0 + want);
+                if (Interlocked.CompareExchange(ref _nextRow, r1, r0) != r0) continue;
+                Rows(buf, r0, r1);
+            }
+        }
+
+        private void Rows(PackBuffers buf, int r0, int r1)
         {
             int MR = _cfg.MR, NR = _cfg.NR;
-            float* pa = buf.A, pb = buf.B;
-            float* tile = buf.Tile;
-            float* a = (float*)_a, b = (float*)_b, c = (float*)_c;
+            int mc = r1 - r0;
+            float* pa = buf.A, tile = buf.Tile;
+            float* a = (float*)_a, c = (float*)_c, packed = (float*)_packedB;
             var kernel = _cfg.Kernel;
-            for (int jc = n0; jc < n1; jc += _cfg.NC)
+            for (int pc = 0; pc < _k; pc += _kc)
             {
-                int nc = Math.Min(_cfg.NC, n1 - jc);
-                for (int pc = 0; pc < _k; pc += _kc)
+                int kc = Math.Min(_kc, _k - pc);
+                float beta = pc == 0 ? _beta : 1f;
+                PackA(MR, _transA, a, _lda, r0, pc, mc, kc, pa);
+                float* pbSlice = packed + (long)pc * _ncPadded;
+                for (int jr = 0; jr < _nc; jr += NR)
                 {
-                    int kc = Math.Min(_kc, _k - pc);
-                    float beta = pc == 0 ? _beta : 1f;
-                    PackB(NR, _transB, b, _ldb, pc, jc, kc, nc, pb);
-                    for (int ic = m0; ic < m1; ic += _cfg.MC)
+                    int nr = Math.Min(NR, _nc - jr);
+                    float* bp = pbSlice + (long)jr * kc;
+                    for (int ir = 0; ir < mc; ir += MR)
                     {
-                        int mc = Math.Min(_cfg.MC, m1 - ic);
-                        PackA(MR, _transA, a, _lda, ic, pc, mc, kc, pa);
-                        for (int jr = 0; jr < nc; jr += NR)
+                        int mr = Math.Min(MR, mc - ir);
+                        float* ap = pa + (long)ir * kc;
+                        float* ct = c + (long)(r0 + ir) * _ldc + _jc + jr;
+                        if (mr == MR && nr == NR)
                         {
-                            int nr = Math.Min(NR, nc - jr);
-                            float* bp = pb + (long)jr * kc;
-                            for (int ir = 0; ir < mc; ir += MR)
-                            {
-                                int mr = Math.Min(MR, mc - ir);
-                                float* ap = pa + (long)ir * kc;
-                                float* ct = c + (long)(ic + ir) * _ldc + jc + jr;
-                                if (mr == MR && nr == NR)
+                            kernel(kc, ap, bp, ct, _ldc, _alpha, beta);
+                        }
+                        else
+                        {
+                            // Edge tile: the same kernel into scratch (alpha=1, beta=0 stores the
+                            // raw sums exactly), then the same combine as the kernel's store.
+                            kernel(kc, ap, bp, tile, NR, 1f, 0f);
+                            for (int i = 0; i < mr; i++)
+                                for (int j = 0; j < nr; j++)
                                 {
-                                    kernel(kc, ap, bp, ct, _ldc, _alpha, beta);
+                                    float* cij = ct + (long)i * _ldc + j;
+                                    float acc = tile[i * NR + j];
+                                    *cij = beta == 0 ? _alpha * acc : MathF.FusedMultiplyAdd(acc, _alpha, beta * *cij);
                                 }
-                                else
-                                {
-                                    // Edge tile: the same kernel into scratch (alpha=1, beta=0 stores the
-                                    // raw sums exactly), then the same combine as the kernel's store.
-                                    kernel(kc, ap, bp, tile, NR, 1f, 0f);
-                                    for (int i = 0; i < mr; i++)
-                                        for (int j = 0; j < nr; j++)
-                                        {
-                                            float* cij = ct + (long)i * _ldc + j;
-                                            float acc = tile[i * NR + j];
-                                            *cij = beta == 0 ? _alpha * acc : MathF.FusedMultiplyAdd(acc, _alpha, beta * *cij);
-                                        }
-                                }
-                            }
                         }
                     }
                 }
@@ -404,7 +434,36 @@ public static class Gemm
         for (int r0 = 0; r0 < mc; r0 += MR)
         {
             int rows = Math.Min(MR, mc - r0);
-            if (!transA)
+            if (!transA && rows == MR && MR % 4 == 0 && Sse.IsSupported)
+            {
+                // A is m×k: 4 rows at a time, 4×4 transposes turn 4 row vectors into 4 k-steps.
+                for (int g = 0; g < MR; g += 4)
+                {
+                    float* s0 = a + (long)(i0 + r0 + g) * lda + p0, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda;
+                    float* d = dst + g;
+                    int p = 0;
+                    for (; p <= kc - 4; p += 4)
+                    {
+                        var x0 = Sse.LoadVector128(s0 + p);
+                        var x1 = Sse.LoadVector128(s1 + p);
+                        var x2 = Sse.LoadVector128(s2 + p);
+                        var x3 = Sse.LoadVector128(s3 + p);
+                        var t0 = Sse.UnpackLow(x0, x1);
+                        var t1 = Sse.UnpackLow(x2, x3);
+                        var t2 = Sse.UnpackHigh(x0, x1);
+                        var t3 = Sse.UnpackHigh(x2, x3);
+                        Sse.Store(d + (p + 0) * MR, Sse.MoveLowToHigh(t0, t1));
+                        Sse.Store(d + (p + 1) * MR, Sse.MoveHighToLow(t1, t0));
+                        Sse.Store(d + (p + 2) * MR, Sse.MoveLowToHigh(t2, t3));
+                        Sse.Store(d + (p + 3) * MR, Sse.MoveHighToLow(t3, t2));
+                    }
+                    for (; p < kc; p++)
+                    {
+                        d[p * MR] = s0[p]; d[p * MR + 1] = s1[p]; d[p * MR + 2] = s2[p]; d[p * MR + 3] = s3[p];
+                    }
+                }
+            }
+            else if (!transA)
             {
                 // A is m×k: read `rows` rows side by side, write interleaved.
                 for (int r = 0; r < rows; r++)
