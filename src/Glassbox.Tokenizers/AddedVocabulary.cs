@@ -40,8 +40,8 @@ internal sealed class AddedVocabulary
             if (_map.TryGetValue(token.Content, out var existing) && _mapR.TryGetValue(existing, out var prev) && prev == token) continue;
             int newId;
             if (TokenToId(token.Content, model) is { } found) newId = found;
-            else if (requested is { } r) { newId = r; if (r >= nextId) nextId = r + 1; }
-            else newId = nextId++;
+            else newId = nextId++; // like Rust, the id written in the file is not used
+            _ = requested;
             if (token.Normalized && normalizer != null)
             {
                 var ns = new NormalizedString(token.Content);

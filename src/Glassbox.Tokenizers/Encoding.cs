@@ -16,6 +16,8 @@ public sealed class Encoding
     internal List<int> AttentionList = new();
     internal List<Encoding> OverflowList = new();
     internal Dictionary<int, (int Start, int End)> SequenceRanges = new();
+    // The text this (single-sequence) encoding's offsets point into; offset trimming walks it by code points.
+    internal string? SourceText;
 
     internal Encoding() { }
 
@@ -92,7 +94,7 @@ public sealed class Encoding
         {
             IdList = new(IdList), TypeIdList = new(TypeIdList), TokenList = new(TokenList), WordList = new(WordList),
             OffsetList = new(OffsetList), SpecialList = new(SpecialList), AttentionList = new(AttentionList),
-            SequenceRanges = new(SequenceRanges),
+            SequenceRanges = new(SequenceRanges), SourceText = SourceText,
         };
         foreach (var o in OverflowList) e.OverflowList.Add(o.Clone());
         return e;
@@ -107,6 +109,7 @@ public sealed class Encoding
         OffsetList = OffsetList.GetRange(start, stop - start),
         SpecialList = SpecialList.GetRange(start, stop - start),
         AttentionList = AttentionList.GetRange(start, stop - start),
+        SourceText = SourceText,
     };
 
     internal void SetSequenceId(int sequenceId) => SequenceRanges[sequenceId] = (0, Length);
@@ -166,8 +169,11 @@ public sealed class Encoding
         {
             IdList = IdList, TypeIdList = TypeIdList, TokenList = TokenList, WordList = WordList, OffsetList = OffsetList,
             SpecialList = SpecialList, AttentionList = AttentionList, OverflowList = OverflowList, SequenceRanges = SequenceRanges,
+            SourceText = SourceText,
         };
+        var text = SourceText;
         CopyFrom(new Encoding());
+        SourceText = text;
         return o;
     }
 
@@ -175,6 +181,7 @@ public sealed class Encoding
     {
         IdList = e.IdList; TypeIdList = e.TypeIdList; TokenList = e.TokenList; WordList = e.WordList; OffsetList = e.OffsetList;
         SpecialList = e.SpecialList; AttentionList = e.AttentionList; OverflowList = e.OverflowList; SequenceRanges = e.SequenceRanges;
+        SourceText = e.SourceText ?? SourceText;
     }
 
     internal static Encoding Merge(IEnumerable<Encoding> encodings, bool growingOffsets)

@@ -162,6 +162,7 @@ internal sealed class BpeModel : Model
     private readonly int[] _byteTokens; // id of "<0xXX>" or -1
     private readonly ConcurrentDictionary<string, Token[]> _cache = new(StringComparer.Ordinal);
     private const int CacheCapacity = 10_000;
+    private int _cacheSize;
     private const int MaxCachedLength = 256;
 
     public string? UnkToken { get; }
@@ -222,7 +223,9 @@ internal sealed class BpeModel : Model
         }
         if (_cache.TryGetValue(sequence, out var cached)) { output.AddRange(cached); return; }
         var tokens = MergeWord(sequence);
-        if (sequence.Length < MaxCachedLength && _cache.Count < CacheCapacity) _cache.TryAdd(sequence, tokens);
+        // ConcurrentDictionary.Count takes every lock, so the size is tracked separately.
+        if (sequence.Length < MaxCachedLength && Volatile.Read(ref _cacheSize) < CacheCapacity && _cache.TryAdd(sequence, tokens))
+            Interlocked.Increment(ref _cacheSize);
         output.AddRange(tokens);
     }
 
@@ -257,25 +260,17 @@ internal sealed class BpeModel : Model
         {
             int clen = char.IsHighSurrogate(w[i]) && i + 1 < w.Length && char.IsLowSurrogate(w[i + 1]) ? 2 : 1;
             bool isFirst = i == 0, isLast = i + clen >= w.Length;
-            int pos = 0;
-            if (!isFirst && prefixLen > 0) pos = prefixLen; // prefix already at buf[0..prefixLen]
-            int from = isFirst || prefixLen == 0 ? 0 : 0;
-            if (isFirst || prefixLen == 0)
-            {
-                w.CopyTo(i, buf, 0, clen);
-                pos = clen;
-            }
-            else
-            {
-                w.CopyTo(i, buf, prefixLen, clen);
-                pos = prefixLen + clen;
-            }
+            // buf always starts with the prefix; the first character is written after it and
+            // looked up without it.
+            int from = isFirst || prefixLen == 0 ? prefixLen : 0;
+            w.CopyTo(i, buf, prefixLen, clen);
+            int pos = prefixLen + clen;
             if (isLast && suffixLen > 0)
             {
                 EndOfWordSuffix!.CopyTo(0, buf, pos, suffixLen);
                 pos += suffixLen;
             }
-            var s = new ReadOnlySpan<char>(buf, from, pos);
+            var s = new ReadOnlySpan<char>(buf, from, pos - from);
             if (_lookup.TryGetValue(s, out var id))
             {
                 if (unk is { } u) { Add(u.Id, u.Start, u.End); unk = null; }
@@ -367,6 +362,7 @@ internal sealed class UnigramModel : Model
     private readonly double _minScore;
     private readonly int _maxPieceLength;
     private readonly ConcurrentDictionary<string, string[]> _cache = new(StringComparer.Ordinal);
+    private int _cacheSize;
     public int? UnkId { get; }
     public bool ByteFallback { get; }
     private const double UnkPenalty = 10.0;
@@ -439,7 +435,8 @@ internal sealed class UnigramModel : Model
         if (sentence.Length == 0) return [];
         if (_cache.TryGetValue(sentence, out var hit)) return hit;
         var result = EncodeOptimized(sentence);
-        if (sentence.Length < 256 && _cache.Count < 10_000) _cache.TryAdd(sentence, result);
+        if (sentence.Length < 256 && Volatile.Read(ref _cacheSize) < 10_000 && _cache.TryAdd(sentence, result))
+            Interlocked.Increment(ref _cacheSize);
         return result;
     }
 

@@ -124,6 +124,7 @@ internal sealed class NormalizedString
             replacedSizes.Add(size);
             i += size;
         }
+        if (initialOffset == 0 && dest.Count == replacedSizes.Count && TryTransformInPlace(nStart, nEnd, dest, replacedSizes)) return;
         int ptr = 0;
         int offset = nStart;
         for (; ptr < initialOffset && ptr < replacedSizes.Count; ptr++) offset += replacedSizes[ptr];
@@ -182,16 +183,59 @@ internal sealed class NormalizedString
         _normalized = string.Concat(_normalized.AsSpan(0, nStart), sb.ToString(), _normalized.AsSpan(nEnd));
     }
 
+    // One-to-one replacement of characters with the same UTF-16 length: alignments are unchanged.
+    private bool TryTransformInPlace(int nStart, int nEnd, IReadOnlyList<(int C, int Change)> dest, List<int> replacedSizes)
+    {
+        for (int i = 0; i < dest.Count; i++)
+        {
+            if (dest[i].Change != 0) return false;
+            if ((dest[i].C >= 0x10000 ? 2 : 1) != replacedSizes[i]) return false;
+        }
+        var chars = _normalized.ToCharArray();
+        int pos = nStart;
+        bool changed = false;
+        for (int i = 0; i < dest.Count; i++)
+        {
+            int c = dest[i].C;
+            if (c >= 0x10000)
+            {
+                string pair = char.ConvertFromUtf32(c);
+                if (chars[pos] != pair[0] || chars[pos + 1] != pair[1]) changed = true;
+                chars[pos] = pair[0];
+                chars[pos + 1] = pair[1];
+                pos += 2;
+            }
+            else
+            {
+                if (chars[pos] != (char)c) changed = true;
+                chars[pos++] = (char)c;
+            }
+        }
+        if (changed) _normalized = new string(chars);
+        return true;
+    }
+
+    private bool AllBelow(int limit)
+    {
+        foreach (char c in _normalized) if (c >= limit) return false;
+        return true;
+    }
+
     public void Transform(IReadOnlyList<(int C, int Change)> dest, int initialOffset) =>
         TransformRange(0, _normalized.Length, dest, initialOffset);
 
-    public void Nfd() => Transform(UnicodeText.Decompose(_normalized, false), 0);
-    public void Nfkd() => Transform(UnicodeText.Decompose(_normalized, true), 0);
-    public void Nfc() => Transform(UnicodeText.Compose(_normalized, false), 0);
-    public void Nfkc() => Transform(UnicodeText.Compose(_normalized, true), 0);
+    // Quick checks: below these code points every character is its own normal form and no
+    // composition can start, so the transformation would be the identity.
+    public void Nfd() { if (!AllBelow(0xC0)) Transform(UnicodeText.Decompose(_normalized, false), 0); }
+    public void Nfkd() { if (!AllBelow(0xA0)) Transform(UnicodeText.Decompose(_normalized, true), 0); }
+    public void Nfc() { if (!AllBelow(0x300)) Transform(UnicodeText.Compose(_normalized, false), 0); }
+    public void Nfkc() { if (!AllBelow(0xA0)) Transform(UnicodeText.Compose(_normalized, true), 0); }
 
     public void Filter(Func<int, bool> keep)
     {
+        bool all = true;
+        foreach (var r in _normalized.EnumerateRunes()) if (!keep(r.Value)) { all = false; break; }
+        if (all) return;
         int removed = 0, removedStart = 0;
         var transforms = new List<(int, int)>(_normalized.Length);
         int? lastC = null;
@@ -213,6 +257,9 @@ internal sealed class NormalizedString
 
     public void Map(Func<int, int> map)
     {
+        bool same = true;
+        foreach (var r in _normalized.EnumerateRunes()) if (map(r.Value) != r.Value) { same = false; break; }
+        if (same) return;
         var transforms = new List<(int, int)>(_normalized.Length);
         foreach (var r in _normalized.EnumerateRunes()) transforms.Add((map(r.Value), 0));
         Transform(transforms, 0);
@@ -220,6 +267,17 @@ internal sealed class NormalizedString
 
     public void Lowercase()
     {
+        bool same = true;
+        foreach (char ch in _normalized)
+        {
+            if (ch < 0x80 ? ch is >= 'A' and <= 'Z' : true) { same = false; break; }
+        }
+        if (same) return;
+        if (AllBelow(0x80))
+        {
+            _normalized = _normalized.ToLowerInvariant();
+            return;
+        }
         var transforms = new List<(int, int)>(_normalized.Length);
         Span<int> buf = stackalloc int[3];
         foreach (var r in _normalized.EnumerateRunes())

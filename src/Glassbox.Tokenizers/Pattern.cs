@@ -44,7 +44,56 @@ internal sealed class RegexPattern : IPattern
     public static RegexPattern Literal(string s) =>
         new(new Regex(Regex.Escape(s), RegexOptions.CultureInvariant | RegexOptions.Compiled));
 
+    // .NET regexes see a non-BMP character as two surrogates, which \w or \p{L} never match;
+    // Rust's engines see one character. Unless the pattern itself names non-BMP characters, the
+    // text is matched with each non-BMP character replaced by one BMP stand-in of the same general
+    // category, and match positions are mapped back.
+    private static readonly char[] s_proxies = BuildProxies();
+
+    private static char[] BuildProxies()
+    {
+        var proxies = new char[32];
+        for (int c = 0xFFFD; c >= 0x100; c--)
+        {
+            if (c is >= 0xD800 and <= 0xDFFF or >= 0xE000 and <= 0xF8FF) continue;
+            int cat = (int)System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c);
+            if (proxies[cat] == 0) proxies[cat] = (char)c;
+        }
+        proxies[(int)System.Globalization.UnicodeCategory.PrivateUse] = '\uE000';
+        proxies[(int)System.Globalization.UnicodeCategory.Surrogate] = '\uFFFD';
+        for (int i = 0; i < proxies.Length; i++) if (proxies[i] == 0) proxies[i] = '\uFFFD';
+        return proxies;
+    }
+
+    private bool? _patternHasSurrogates;
+
     public List<(int Start, int End, bool IsMatch)> FindMatches(string inside)
+    {
+        _patternHasSurrogates ??= _regex.ToString().Any(char.IsSurrogate);
+        if (!_patternHasSurrogates.Value && inside.Any(char.IsSurrogate))
+        {
+            var compact = new System.Text.StringBuilder(inside.Length);
+            var map = new List<int>(inside.Length + 1);
+            for (int i = 0; i < inside.Length;)
+            {
+                map.Add(i);
+                if (char.IsHighSurrogate(inside[i]) && i + 1 < inside.Length && char.IsLowSurrogate(inside[i + 1]))
+                {
+                    int cp = char.ConvertToUtf32(inside[i], inside[i + 1]);
+                    compact.Append(s_proxies[(int)System.Globalization.CharUnicodeInfo.GetUnicodeCategory(cp)]);
+                    i += 2;
+                }
+                else { compact.Append(inside[i]); i++; }
+            }
+            map.Add(inside.Length);
+            var inner = FindMatchesDirect(compact.ToString());
+            for (int k = 0; k < inner.Count; k++) inner[k] = (map[inner[k].Start], map[inner[k].End], inner[k].IsMatch);
+            return inner;
+        }
+        return FindMatchesDirect(inside);
+    }
+
+    private List<(int Start, int End, bool IsMatch)> FindMatchesDirect(string inside)
     {
         var result = new List<(int, int, bool)>();
         if (inside.Length == 0) { result.Add((0, 0, false)); return result; }

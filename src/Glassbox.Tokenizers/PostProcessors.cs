@@ -33,6 +33,25 @@ internal abstract class PostProcessor
         return final;
     }
 
+    /// <summary>Position after moving <paramref name="count"/> code points forward from <paramref name="pos"/>, at most <paramref name="limit"/>.</summary>
+    private static int Forward(string? text, int pos, int count, int limit)
+    {
+        for (int k = 0; k < count && pos < limit; k++)
+            pos += text != null && pos + 1 < text.Length && char.IsHighSurrogate(text[pos]) && char.IsLowSurrogate(text[pos + 1]) ? 2 : 1;
+        return Math.Min(pos, limit);
+    }
+
+    /// <summary>Position after moving back <paramref name="count"/> code points, or null when fewer exist before <paramref name="pos"/>.</summary>
+    private static int? Backward(string? text, int pos, int count, int floor)
+    {
+        for (int k = 0; k < count; k++)
+        {
+            if (pos <= floor) return null;
+            pos -= text != null && pos >= 2 && pos <= text.Length && char.IsLowSurrogate(text[pos - 1]) && char.IsHighSurrogate(text[pos - 2]) ? 2 : 1;
+        }
+        return pos;
+    }
+
     /// <summary>ByteLevel/Roberta offset trimming: leading/trailing spaces of a token are not part of its span.</summary>
     public static void TrimOffsets(Encoding encoding, bool addPrefixSpace)
     {
@@ -47,13 +66,17 @@ internal abstract class PostProcessor
             int trailing = 0;
             while (trailing < runes.Count && (runes[runes.Count - 1 - trailing] == spaceChar || UnicodeText.IsWhiteSpace(runes[runes.Count - 1 - trailing]))) trailing++;
             if (leading == 0 && trailing == 0) continue;
+            // Rust trims after converting offsets to code points, so the counts are code points
+            // of the original text.
+            string? text = encoding.SourceText;
             if (leading > 0)
             {
                 bool isFirst = i == 0 || start == 0;
                 if (isFirst && addPrefixSpace && leading == 1) leading = 0;
-                start = Math.Min(start + leading, end);
+                start = Forward(text, start, leading, end);
             }
-            if (trailing > 0 && end >= trailing) end = Math.Max(end - trailing, start);
+            if (trailing > 0 && Backward(text, end, trailing, 0) is { } e && e >= 0)
+                end = Math.Max(e, start);
             encoding.OffsetList[i] = (start, end);
         }
     }

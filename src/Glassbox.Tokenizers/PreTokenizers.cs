@@ -237,6 +237,8 @@ internal static class Scripts
     public static int Of(int c)
     {
         if (c < 0x80) return c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' ? Latin : Common;
+        if (c is 0x200C or 0x200D or >= 0xFE00 and <= 0xFE0F or >= 0xE0100 and <= 0xE01EF) return Inherited;
+        if (c is >= 0x1D400 and <= 0x1D7FF || c >= 0x1F000 && c <= 0x1FFFF) return Common;
         var cat = UnicodeText.Category(c);
         if (cat == System.Globalization.UnicodeCategory.SpaceSeparator) return Common;
         if (cat is System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.EnclosingMark
@@ -245,7 +247,8 @@ internal static class Scripts
         return c switch
         {
             >= 0x00C0 and <= 0x024F or >= 0x1E00 and <= 0x1EFF or >= 0x2C60 and <= 0x2C7F or >= 0xA720 and <= 0xA7FF or >= 0xFF21 and <= 0xFF3A or >= 0xFF41 and <= 0xFF5A => cat <= System.Globalization.UnicodeCategory.OtherLetter ? Latin : Common,
-            0xAA or 0xBA => Latin,
+            0xAA or 0xBA or >= 0xFB00 and <= 0xFB06 or >= 0x2160 and <= 0x2188 or 0x2071 or 0x207F or >= 0x2090 and <= 0x209C or 0x212A or 0x212B or 0x2132 or 0x214E => Latin,
+            >= 0xFB13 and <= 0xFB17 => Armenian,
             >= 0x0370 and <= 0x03FF or >= 0x1F00 and <= 0x1FFF => Greek,
             >= 0x0400 and <= 0x052F or >= 0x2DE0 and <= 0x2DFF or >= 0xA640 and <= 0xA69F => Cyrillic,
             >= 0x0530 and <= 0x058F => Armenian,
@@ -270,5 +273,35 @@ internal static class RegexFactory
 {
     /// <summary>Compiles a tokenizer.json regex (Oniguruma syntax) for .NET.</summary>
     public static Regex Create(string pattern) =>
-        new(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        new(Translate(pattern), RegexOptions.CultureInvariant | RegexOptions.Compiled);
+
+    /// <summary>
+    /// Oniguruma's Unicode <c>\w</c> (as the Rust library uses it) also matches spacing and
+    /// enclosing marks, letter numbers (Ⅻ) and the Latin-1 superscripts and
+    /// fractions (½), which .NET's <c>\w</c> does not; <c>\w</c> is widened accordingly.
+    /// </summary>
+    private const string WordClass = @"\w\p{Mc}\p{Me}\p{Nl}\u00B2\u00B3\u00B9\u00BC-\u00BE";
+
+    public static string Translate(string pattern)
+    {
+        var sb = new System.Text.StringBuilder(pattern.Length + 16);
+        bool inClass = false;
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            char c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                char n = pattern[i + 1];
+                if (n == 'w') sb.Append(inClass ? WordClass : "[" + WordClass + "]");
+                else if (n == 'W' && !inClass) sb.Append("[^" + WordClass + "]");
+                else sb.Append(c).Append(n);
+                i++;
+                continue;
+            }
+            if (c == '[' && !inClass) inClass = true;
+            else if (c == ']' && inClass) inClass = false;
+            sb.Append(c);
+        }
+        return sb.ToString();
+    }
 }

@@ -91,7 +91,9 @@ public sealed class Tokenizer
             pts.TokenizeWithLimit(Model, t.MaxLength, t.Direction);
         else
             pts.Tokenize(Model);
-        return pts.IntoEncoding(null, typeId);
+        var enc = pts.IntoEncoding(null, typeId);
+        enc.SourceText = text;
+        return enc;
     }
 
     /// <summary>Encodes a text (and optionally a pair), applying post-processing, truncation and padding.</summary>
@@ -125,9 +127,9 @@ public sealed class Tokenizer
             int nAdded = PostProcessor?.AddedTokens(pair != null) ?? 0;
             if (addSpecialTokens && nAdded > 0)
             {
-                if (trunc.MaxLength < nAdded)
-                    throw new TokenizationException($"Truncation: max_length {trunc.MaxLength} is smaller than the {nAdded} special tokens the post-processor adds.");
-                Truncate(encoding, pair, trunc.MaxLength - nAdded, trunc);
+                // Rust computes max_length - added with a wrapping usize subtraction: a max_length
+                // below the number of special tokens means no truncation at this step.
+                if (trunc.MaxLength >= nAdded) Truncate(encoding, pair, trunc.MaxLength - nAdded, trunc);
             }
             else Truncate(encoding, pair, trunc.MaxLength, trunc);
         }
