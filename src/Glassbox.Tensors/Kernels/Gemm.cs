@@ -395,13 +395,22 @@ public static class Gemm
                 float beta = pc == 0 ? _beta : 1f;
                 PackA(MR, _transA, a, _lda, r0, pc, mc, kc, pa);
                 float* pbSlice = packed + (long)pc * _ncPadded;
+                // The next B micro-panel comes from L3; spread prefetches for it over this
+                // panel's kernel calls so the first call on it does not wait on L3 latency.
+                int panelBytes = kc * NR * sizeof(float);
+                int prefetchStep = Math.Max(64, (panelBytes / ((mc + MR - 1) / MR) + 63) & ~63);
                 for (int jr = 0; jr < _nc; jr += NR)
                 {
                     int nr = Math.Min(NR, _nc - jr);
                     float* bp = pbSlice + (long)jr * kc;
+                    byte* next = (byte*)(bp + (long)NR * kc);
+                    int prefetched = jr + NR < _nc ? 0 : panelBytes;
                     for (int ir = 0; ir < mc; ir += MR)
                     {
                         int mr = Math.Min(MR, mc - ir);
+                        if (Sse.IsSupported)
+                            for (int end = Math.Min(panelBytes, prefetched + prefetchStep); prefetched < end; prefetched += 64)
+                                Sse.Prefetch1(next + prefetched);
                         float* ap = pa + (long)ir * kc;
                         float* ct = c + (long)(r0 + ir) * _ldc + _jc + jr;
                         if (mr == MR && nr == NR)
