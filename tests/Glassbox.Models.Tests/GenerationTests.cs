@@ -232,6 +232,33 @@ public class GenerationTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
+    public void Seq2SeqGreedyMatchesTransformersGoldenOnT5(bool useCache)
+    {
+        const string name = "t5-tiny-random";
+        var dir = SharedData.Model(name);
+        var config = (Configs.T5Config)Configs.ModelConfig.Load(Path.Combine(dir, "config.json"));
+        using var ckpt = Checkpoints.Checkpoint.Open(dir);
+        var model = Architectures.T5.Load(config, ckpt);
+        using var doc = PythonJson.Parse(Path.Combine(dir, "generation.json"));
+        var g = doc.RootElement;
+        int[] Ints(JsonElement e) => [.. e.EnumerateArray().Select(x => x.GetInt32())];
+        Assert.Equal(g.GetProperty("decoder_start_token_id").GetInt32(), model.DecoderStartTokenId);
+        var expected = Ints(g.GetProperty("generated_ids"));
+        var r = Generator.Generate(model, Ints(g.GetProperty("encoder_ids")), new GenerationOptions { MaxNewTokens = expected.Length, UseCache = useCache, EosTokenIds = [] });
+        Assert.Equal(expected, r.GeneratedIds);
+        var steps = g.GetProperty("steps").EnumerateArray().ToArray();
+        for (int t = 0; t < expected.Length; t++)
+        {
+            Assert.Equal(Ints(steps[t].GetProperty("top_ids")), r.Steps[t].TopIds);
+            var probs = steps[t].GetProperty("top_probabilities").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            for (int j = 0; j < probs.Length; j++)
+                Assert.True(Math.Abs(probs[j] - r.Steps[t].TopProbabilities[j]) <= 1e-4, $"t5 step {t} top {j}: golden {probs[j]}, ours {r.Steps[t].TopProbabilities[j]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
     public void Seq2SeqEncodesOnceAndDecodesFromTheStartToken(bool useCache)
     {
         // Next token = (last decoder token + sum of encoder ids) mod vocab; EOS = 9.
