@@ -3,12 +3,24 @@ using Glassbox.Models.Architectures;
 using Glassbox.Models.Checkpoints;
 using Glassbox.Models.Configs;
 using Glassbox.Tensors;
+using Xunit.Abstractions;
 
 namespace Glassbox.Models.Tests;
 
-public class T5Tests
+public class T5Tests(ITestOutputHelper log)
 {
     private const string Name = "t5-tiny-random";
+
+    /// <summary>Asserts like ForwardGolden.AssertClose (1e-4 absolute) and logs the worst error seen.</summary>
+    private void Close(string what, JsonElement expected, Tensor actual)
+    {
+        var (vals, _) = ForwardGolden.Nested(expected);
+        double worst = 0;
+        if (vals.Length == actual.Length)
+            for (int i = 0; i < vals.Length; i++) worst = Math.Max(worst, Math.Abs(vals[i] - actual.Span[i]));
+        log.WriteLine($"{what}: max |error| {worst:E2}");
+        ForwardGolden.AssertClose(what, expected, actual);
+    }
 
     private static (T5 Model, T5Config Config) LoadTiny()
     {
@@ -34,29 +46,29 @@ public class T5Tests
             var output = model.Forward(source, target);
 
             ForwardGolden.AssertLogits($"{Name} logits", c.GetProperty("logits"), output.Logits);
-            ForwardGolden.AssertClose($"{Name} encoder_last_hidden_state", c.GetProperty("encoder_last_hidden_state"), output.EncoderHidden);
+            Close($"{Name} encoder_last_hidden_state", c.GetProperty("encoder_last_hidden_state"), output.EncoderHidden);
 
             CheckStack("encoder", c.GetProperty("encoder_hidden_states"), c.GetProperty("encoder_attentions"), enc, config.NumLayers);
             CheckStack("decoder", c.GetProperty("decoder_hidden_states"), c.GetProperty("decoder_attentions"), dec, config.NumDecoderLayers);
             var cross = c.GetProperty("cross_attentions").EnumerateArray().ToArray();
             Assert.Equal(config.NumDecoderLayers, cross.Length);
             for (int i = 0; i < cross.Length; i++)
-                ForwardGolden.AssertClose($"{Name} cross_attentions[{i}]", cross[i], dec[$"decoder.blocks.{i}.cross_attn.hook_pattern"]);
+                Close($"{Name} cross_attentions[{i}]", cross[i], dec[$"decoder.blocks.{i}.cross_attn.hook_pattern"]);
         }
 
         // transformers' hidden_states: the embeddings, each block's output, and — last — the final norm's output.
-        static void CheckStack(string stack, JsonElement hidden, JsonElement attentions, ActivationCache cache, int layers)
+        void CheckStack(string stack, JsonElement hidden, JsonElement attentions, ActivationCache cache, int layers)
         {
             var hs = hidden.EnumerateArray().ToArray();
             Assert.Equal(layers + 1, hs.Length);
-            ForwardGolden.AssertClose($"{Name} {stack}_hidden_states[0]", hs[0], cache[$"{stack}.blocks.0.hook_resid_pre"]);
+            Close($"{Name} {stack}_hidden_states[0]", hs[0], cache[$"{stack}.blocks.0.hook_resid_pre"]);
             for (int i = 1; i < layers; i++)
-                ForwardGolden.AssertClose($"{Name} {stack}_hidden_states[{i}]", hs[i], cache[$"{stack}.blocks.{i - 1}.hook_resid_post"]);
-            ForwardGolden.AssertClose($"{Name} {stack}_hidden_states[{layers}]", hs[layers], cache[$"{stack}.ln_final.hook_normalized"]);
+                Close($"{Name} {stack}_hidden_states[{i}]", hs[i], cache[$"{stack}.blocks.{i - 1}.hook_resid_post"]);
+            Close($"{Name} {stack}_hidden_states[{layers}]", hs[layers], cache[$"{stack}.ln_final.hook_normalized"]);
             var att = attentions.EnumerateArray().ToArray();
             Assert.Equal(layers, att.Length);
             for (int i = 0; i < layers; i++)
-                ForwardGolden.AssertClose($"{Name} {stack}_attentions[{i}]", att[i], cache[$"{stack}.blocks.{i}.attn.hook_pattern"]);
+                Close($"{Name} {stack}_attentions[{i}]", att[i], cache[$"{stack}.blocks.{i}.attn.hook_pattern"]);
         }
     }
 
@@ -96,15 +108,18 @@ public class T5Tests
 
         var (ids, probs) = Greedy(model, src, expectedIds.Length, useCache);
         Assert.Equal(expectedIds, ids);
+        double worstP = 0;
         for (int s = 0; s < steps.Length; s++)
         {
             var topIds = steps[s].GetProperty("top_ids").EnumerateArray().Select(v => v.GetInt32()).ToArray();
             var topP = steps[s].GetProperty("top_probabilities").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            for (int j = 0; j < topIds.Length; j++) worstP = Math.Max(worstP, Math.Abs(probs[s][topIds[j]] - topP[j]));
             for (int j = 0; j < topIds.Length; j++)
                 Assert.True(Math.Abs(probs[s][topIds[j]] - topP[j]) <= 1e-4, $"step {s} id {topIds[j]}: p {probs[s][topIds[j]]} vs golden {topP[j]}");
             var ours = Enumerable.Range(0, probs[s].Length).OrderByDescending(i => probs[s][i]).Take(topIds.Length).ToArray();
             Assert.Equal(topIds[0], ours[0]);
         }
+        log.WriteLine($"greedy (cache {useCache}): {ids.Length} tokens equal; top-10 probabilities max |error| {worstP:E2}");
     }
 
     [Fact]
@@ -238,6 +253,78 @@ public class T5Tests
         var e = Assert.Throws<WeightBindingException>(() => T5.Load(config, broken));
         Assert.Contains("missing (1)", e.Message);
         Assert.Contains(dropped, e.Message);
+    }
+
+    private static T5Config TinyConfigWith(Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(SharedData.Model(Name), "config.json")))!.AsObject();
+        edit(json);
+        return (T5Config)ModelConfig.Parse(json.ToJsonString());
+    }
+
+    /// <summary>T5 v1.1 / Flan layout: untied head stored as lm_head.weight, embeddings stored under the
+    /// stacks' names only, no d_model^-½ scaling (no scale_decoder_outputs key, tie_word_embeddings false).</summary>
+    [Fact]
+    public void UntiedHeadUsesLmHeadWeightWithoutScaling()
+    {
+        var config = TinyConfigWith(j => { j["tie_word_embeddings"] = false; j.Remove("scale_decoder_outputs"); });
+        using var tmp = new TempDir();
+        using var lmHead = Tensor.RandomNormal([config.VocabSize, config.DModel], seed: 7, std: 0.2f);
+        using (var ckpt = Checkpoint.Open(SharedData.Model(Name)))
+        {
+            var w = new SafetensorsWriter();
+            foreach (var n in ckpt.Names)
+            {
+                using var t = ckpt.ToTensor(n);
+                if (n == "shared.weight") { w.Add("encoder.embed_tokens.weight", t); w.Add("decoder.embed_tokens.weight", t); }
+                else w.Add(n, t);
+            }
+            w.Add("lm_head.weight", lmHead);
+            w.Save(tmp.File("model.safetensors"));
+        }
+        using var file = Checkpoint.Open(tmp.File("model.safetensors"));
+        var model = T5.Load(config, file);
+        Assert.False(model.ScalesDecoderOutputs);
+        using var _ = model.Hooks.Capture("decoder.ln_final.hook_normalized", out var cache);
+        var logits = model.Forward(ModelInput.Single([8, 16342, 13555, 2]), new ModelInput(1, 2, [0, 644])).Logits;
+        var expected = Ops.Linear(cache["decoder.ln_final.hook_normalized"], lmHead);
+        Assert.Equal(expected.ToArray(), logits.ToArray());
+        // And the tied model (same weights otherwise) gives different logits: the head really changed.
+        var (tied, _) = LoadTiny();
+        var tiedLogits = tied.Forward(ModelInput.Single([8, 16342, 13555, 2]), new ModelInput(1, 2, [0, 644])).Logits;
+        Assert.NotEqual(tiedLogits.ToArray(), logits.ToArray());
+    }
+
+    /// <summary>feed_forward_proj "gated-gelu": wo·(gelu_new(wi_0·x) ⊙ wi_1·x), checked against a scalar twin.</summary>
+    [Fact]
+    public void GatedGeluFeedForwardMatchesAScalarTwin()
+    {
+        var config = TinyConfigWith(j => { j["feed_forward_proj"] = "gated-gelu"; j["vocab_size"] = 50; });
+        Assert.True(config.IsGatedAct);
+        var expected = T5.ExpectedParameters(config);
+        Assert.Contains("encoder.block.0.layer.1.DenseReluDense.wi_0.weight", expected.Keys);
+        Assert.DoesNotContain("encoder.block.0.layer.1.DenseReluDense.wi.weight", expected.Keys);
+        int seed = 1;
+        var parameters = expected.ToDictionary(kv => kv.Key, kv => Tensor.RandomNormal(kv.Value, seed++, std: 0.3f));
+        var model = new T5(config, parameters, scaleDecoderOutputs: true);
+        using var _ = model.Hooks.Capture("encoder.blocks.1.*", out var cache);
+        model.Forward(ModelInput.Single([3, 14, 15, 9, 2]), new ModelInput(1, 2, [0, 7]));
+        var pre = cache["encoder.blocks.1.mlp.hook_pre"].Span; var lin = cache["encoder.blocks.1.mlp.hook_pre_linear"].Span;
+        var post = cache["encoder.blocks.1.mlp.hook_post"]; var mlpOut = cache["encoder.blocks.1.hook_mlp_out"];
+        for (int i = 0; i < pre.Length; i++)
+        {
+            double x = pre[i], gelu = 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            Assert.True(Math.Abs(gelu * lin[i] - post.Span[i]) <= 1e-5, $"hook_post[{i}]: {post.Span[i]} vs {gelu * lin[i]}");
+        }
+        var wo = parameters["encoder.block.1.layer.1.DenseReluDense.wo.weight"]; // [d_model, d_ff]
+        int rows = post.Length / config.DFf;
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < config.DModel; o++)
+            {
+                double acc = 0;
+                for (int f = 0; f < config.DFf; f++) acc += (double)post.Span[r * config.DFf + f] * wo.Span[o * config.DFf + f];
+                Assert.True(Math.Abs(acc - mlpOut.Span[r * config.DModel + o]) <= 1e-4, $"hook_mlp_out[{r},{o}]: {mlpOut.Span[r * config.DModel + o]} vs {acc}");
+            }
     }
 
     [Fact]
