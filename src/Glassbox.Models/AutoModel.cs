@@ -32,10 +32,15 @@ public static class AutoModel
 
         ["ViTModel"] = (c, k, s) => Vit.Load(As<VitConfig>(c, "ViTModel"), VitHead.None, k, s),
         ["ViTForImageClassification"] = (c, k, s) => Vit.Load(As<VitConfig>(c, "ViTForImageClassification"), VitHead.ImageClassification, k, s),
+
+        ["GPT2LMHeadModel"] = (c, k, s) => Gpt2.Load(As<Gpt2Config>(c, "GPT2LMHeadModel"), k, s),
+        ["GPTNeoXForCausalLM"] = (c, k, s) => GptNeoX.Load(As<GptNeoXConfig>(c, "GPTNeoXForCausalLM"), k, s),
+        ["LlamaForCausalLM"] = (c, k, s) => Llama.Load(As<LlamaConfig>(c, "LlamaForCausalLM"), k, s),
+        ["T5ForConditionalGeneration"] = (c, k, s) => T5.Load(As<T5Config>(c, "T5ForConditionalGeneration"), k, s),
     };
 
     /// <summary>Architectures transformers defines that Glassbox recognises but whose implementation is not in this build.</summary>
-    private static readonly string[] s_pending = ["GPT2LMHeadModel", "GPT2Model", "GPTNeoXForCausalLM", "GPTNeoXModel", "LlamaForCausalLM", "LlamaModel", "T5ForConditionalGeneration", "T5Model"];
+    private static readonly string[] s_pending = ["GPT2Model", "GPTNeoXModel", "LlamaModel", "T5Model"];
 
     private static readonly Dictionary<string, string> s_baseModelByType = new(StringComparer.Ordinal)
     {
@@ -77,7 +82,7 @@ public static class AutoModel
 
     private static NotSupportedException Unsupported(string arch, string where) =>
         Array.IndexOf(s_pending, arch) >= 0
-            ? new NotSupportedException($"{where}: architecture '{arch}' is not implemented in this build of Glassbox yet; supported: {string.Join(", ", SupportedArchitectures)}.")
+            ? new NotSupportedException($"{where}: architecture '{arch}' is recognised but not implemented in Glassbox (load the model with its LM head instead); supported: {string.Join(", ", SupportedArchitectures)}.")
             : new NotSupportedException($"{where}: architecture '{arch}' is not supported; supported: {string.Join(", ", SupportedArchitectures)}.");
 
     private static T As<T>(ModelConfig c, string arch) where T : ModelConfig =>

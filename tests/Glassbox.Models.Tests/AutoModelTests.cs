@@ -17,6 +17,10 @@ public class AutoModelTests
         ["DistilBertForSequenceClassification"] = typeof(DistilBert),
         ["RobertaForSequenceClassification"] = typeof(Roberta),
         ["ViTForImageClassification"] = typeof(Vit),
+        ["GPT2LMHeadModel"] = typeof(Gpt2),
+        ["GPTNeoXForCausalLM"] = typeof(GptNeoX),
+        ["LlamaForCausalLM"] = typeof(Llama),
+        ["T5ForConditionalGeneration"] = typeof(T5),
     };
 
     [Fact]
@@ -30,22 +34,13 @@ public class AutoModelTests
             var config = ModelConfig.Load(Path.Combine(dir, "config.json"));
             string arch = config.Architectures[0];
             Assert.Equal(arch, AutoModel.ArchitectureOf(config));
-            if (s_required.TryGetValue(arch, out var type) || AutoModel.IsSupported(arch))
-            {
-                var model = AutoModel.FromPretrained(dir);
-                Assert.Equal(arch, model.ArchitectureName);
-                if (type is not null) Assert.IsType(type, model);
-                loaded++;
-            }
-            else
-            {
-                // Decoder architectures land separately; until then the error names the architecture.
-                var e = Assert.Throws<NotSupportedException>(() => AutoModel.FromPretrained(dir));
-                Assert.Contains(arch, e.Message);
-                Assert.Contains("BertForSequenceClassification", e.Message);
-            }
+            Assert.True(s_required.TryGetValue(arch, out var type), $"{name}: architecture {arch} has no expected class in this test");
+            var model = AutoModel.FromPretrained(dir);
+            Assert.Equal(arch, model.ArchitectureName);
+            Assert.IsType(type, model);
+            loaded++;
         }
-        Assert.True(loaded >= 10, $"only {loaded} shared models loaded");
+        Assert.Equal(15, loaded); // every shared folder with a config.json
     }
 
     [Fact]
@@ -81,6 +76,18 @@ public class AutoModelTests
         var e = Assert.Throws<NotSupportedException>(() => AutoModel.FromPretrained(tmp.Path));
         Assert.Contains("BertForNextSentencePrediction", e.Message);
         foreach (var a in AutoModel.SupportedArchitectures) Assert.Contains(a, e.Message);
+    }
+
+    [Fact]
+    public void LanguageModelsComeBackAsTheirContracts()
+    {
+        Assert.IsAssignableFrom<ICausalLanguageModel>(AutoModel.FromPretrained(SharedData.Model("gpt2-tiny-random")));
+        Assert.IsAssignableFrom<ISeq2SeqLanguageModel>(AutoModel.FromPretrained(SharedData.Model("t5-tiny-random")));
+        using var tmp = new TempDir();
+        File.WriteAllText(tmp.File("config.json"), """{"model_type": "gpt2", "architectures": ["GPT2Model"]}""");
+        var e = Assert.Throws<NotSupportedException>(() => AutoModel.FromPretrained(tmp.Path));
+        Assert.Contains("GPT2Model", e.Message);
+        Assert.Contains("GPT2LMHeadModel", e.Message);
     }
 
     [Fact]
