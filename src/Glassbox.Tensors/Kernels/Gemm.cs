@@ -489,7 +489,9 @@ public static class Gemm
                 {
                     float* src = a + (long)(p0 + p) * lda + i0 + r0;
                     float* d = dst + p * MR;
-                    for (int r = 0; r < rows; r++) d[r] = src[r];
+                    int r = 0;
+                    for (; r <= rows - 4; r += 4) Vector128.Store(Vector128.Load(src + r), d + r);
+                    for (; r < rows; r++) d[r] = src[r];
                 }
             }
             if (rows < MR)
@@ -514,6 +516,9 @@ public static class Gemm
                     float* src = b + (long)(p0 + p) * ldb + j0 + c0;
                     float* d = dst + p * NR;
                     int j = 0;
+                    if (Vector256.IsHardwareAccelerated)
+                        for (; j <= cols - 8; j += 8)
+                            Vector256.Store(Vector256.Load(src + j), d + j);
                     for (; j <= cols - 4; j += 4)
                         Vector128.Store(Vector128.Load(src + j), d + j);
                     for (; j < cols; j++) d[j] = src[j];
