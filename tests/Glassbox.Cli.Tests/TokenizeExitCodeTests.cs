@@ -158,3 +158,51 @@ public sealed class TokenizeExitCodeTests
         Assert.Contains("Truncation error", stderr);
     }
 }
+
+public sealed class TokenizeSentencePieceTests
+{
+    // A folder with only tokenizer.model + tokenizer_config.json (no tokenizer.json) loads through
+    // the SentencePiece converter and gives the Rust golden's ids for the first SST-2 sentence.
+    [Theory]
+    [InlineData("llama-2", "tokenizer.model")]
+    [InlineData("rut5-large", "spiece.model")]
+    public void ModelOnlyFolderAndModelFileLoad(string name, string modelFile)
+    {
+        string src = CliTestSupport.TokenizerDir(name);
+        string dir = Directory.CreateTempSubdirectory("glassbox-cli-spm-").FullName;
+        try
+        {
+            foreach (var f in Directory.GetFiles(src))
+                if (Path.GetFileName(f) != "tokenizer.json") File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+            using var golden = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(CliTestSupport.SharedDir, "golden", "tokenizers", name + ".json")));
+            var c = golden.RootElement.GetProperty("cases").EnumerateArray().First(x => x.GetProperty("name").GetString() == "sst2_0");
+            foreach (string tokenizer in new[] { dir, Path.Combine(dir, modelFile) })
+            {
+                var (code, stdout, stderr) = CliTestSupport.Run("tokenize", "--tokenizer", tokenizer, "--text", c.GetProperty("text").GetString()!);
+                Assert.True(code == 0, stderr);
+                var line = Assert.Single(CliTestSupport.Lines(stdout));
+                Assert.Equal(c.GetProperty("ids").GetRawText().Replace(" ", ""), line.GetProperty("ids").GetRawText());
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void CorruptModelFileIsBadInput()
+    {
+        string path = CliTestSupport.TempFile("this is not a protobuf", ".model");
+        try
+        {
+            var (code, _, stderr) = CliTestSupport.Run("tokenize", "--tokenizer", path, "--text", "x");
+            Assert.Equal(2, code);
+            Assert.Contains(path, stderr);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
