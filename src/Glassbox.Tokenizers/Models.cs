@@ -161,7 +161,7 @@ internal sealed class BpeModel : Model
     private readonly Dictionary<long, (int Rank, int NewId)> _merges;
     private readonly int[] _byteTokens; // id of "<0xXX>" or -1
     private readonly ConcurrentDictionary<string, Token[]> _cache = new(StringComparer.Ordinal);
-    private const int CacheCapacity = 10_000;
+    private const int CacheCapacity = 100_000;
     private int _cacheSize;
     private const int MaxCachedLength = 256;
 
@@ -235,20 +235,25 @@ internal sealed class BpeModel : Model
         public bool Removed;
     }
 
+    [ThreadStatic] private static List<Symbol>? t_symbols;
+    [ThreadStatic] private static PriorityQueue<(int Pos, int NewId), (int Rank, int Pos)>? t_queue;
+
+    private static void AddSymbol(List<Symbol> symbols, int id, int start, int end)
+    {
+        int len = symbols.Count;
+        if (len > 0)
+        {
+            var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(symbols);
+            span[len - 1].Next = len;
+        }
+        symbols.Add(new Symbol { C = id, Prev = len - 1, Next = -1, Start = start, End = end });
+    }
+
     private Token[] MergeWord(string w)
     {
-        var symbols = new List<Symbol>(w.Length);
-        void Add(int id, int start, int end)
-        {
-            int len = symbols.Count;
-            if (len > 0)
-            {
-                var last = symbols[len - 1];
-                last.Next = len;
-                symbols[len - 1] = last;
-            }
-            symbols.Add(new Symbol { C = id, Prev = len - 1, Next = -1, Start = start, End = end });
-        }
+        var symbols = t_symbols ??= new List<Symbol>(64);
+        symbols.Clear();
+        void Add(int id, int start, int end) => AddSymbol(symbols, id, start, end);
 
         (int Id, int Start, int End)? unk = null;
         int prefixLen = ContinuingSubwordPrefix?.Length ?? 0;
@@ -308,7 +313,7 @@ internal sealed class BpeModel : Model
         }
         if (unk is { } last) Add(last.Id, last.Start, last.End);
 
-        var arr = symbols.ToArray();
+        var arr = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(symbols);
         if (arr.Length > 1 && _merges.Count > 0) MergeAll(arr);
         int count = 0;
         foreach (var sym in arr) if (!sym.Removed) count++;
@@ -320,9 +325,10 @@ internal sealed class BpeModel : Model
         return result;
     }
 
-    private void MergeAll(Symbol[] symbols)
+    private void MergeAll(Span<Symbol> symbols)
     {
-        var queue = new PriorityQueue<(int Pos, int NewId), (int Rank, int Pos)>(symbols.Length);
+        var queue = t_queue ??= new PriorityQueue<(int Pos, int NewId), (int Rank, int Pos)>(64);
+        queue.Clear();
         for (int i = 0; i + 1 < symbols.Length; i++)
             if (_merges.TryGetValue(Key(symbols[i].C, symbols[i + 1].C), out var m))
                 queue.Enqueue((i, m.NewId), (m.Rank, i));
