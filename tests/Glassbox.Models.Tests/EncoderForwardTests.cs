@@ -123,6 +123,46 @@ public class EncoderForwardTests
     }
 
     [Fact]
+    public void VitBatchesAndGivesPixelGradients()
+    {
+        const string name = "vit-tiny-random";
+        var dir = SharedData.Model(name);
+        using var ckpt = Checkpoint.Open(dir);
+        var model = Vit.Load(Config<VitConfig>(name), VitHead.ImageClassification, ckpt);
+        var image = RgbImage.Load(Path.Combine(dir, "example.png"));
+        var processor = VitImageProcessor.FromPretrained(dir);
+        var one = processor.Preprocess(image);
+        var flipped = new RgbImage(image.Width, image.Height, image.Pixels.Reverse().ToArray());
+        var two = processor.Preprocess([image, flipped]);
+        var l1 = model.Forward(one).Logits!.ToArray();
+        var l2 = model.Forward(two).Logits!;
+        for (int j = 0; j < l1.Length; j++) Assert.True(Math.Abs(l1[j] - l2.Span[j]) <= 1e-5);
+        var lf = model.Forward(processor.Preprocess(flipped)).Logits!.ToArray();
+        for (int j = 0; j < lf.Length; j++) Assert.True(Math.Abs(lf[j] - l2.Span[l1.Length + j]) <= 1e-5);
+
+        // Saliency on pixels: d logit[2] / d pixel equals a central difference.
+        Tensor grad;
+        using (var tape = Tape.Record())
+        {
+            tape.Watch(one);
+            var logit = Ops.Narrow(model.Forward(one).Logits!, 1, 2, 1);
+            grad = tape.Gradient(Ops.Sum(logit), one)[0];
+        }
+        foreach (int at in new[] { 0, 517, 1600, 3071 })
+        {
+            const float eps = 1e-2f;
+            float Logit(float delta)
+            {
+                var p = one.Clone();
+                p.Span[at] += delta;
+                return model.Forward(p).Logits!.Span[2];
+            }
+            double fd = (Logit(eps) - Logit(-eps)) / (2 * eps);
+            Assert.True(Math.Abs(fd - grad.Span[at]) <= 2e-3 + 2e-2 * Math.Abs(fd), $"pixel {at}: tape {grad.Span[at]} vs finite difference {fd}");
+        }
+    }
+
+    [Fact]
     public void VitRejectsWrongImageSize()
     {
         const string name = "vit-tiny-random";
@@ -286,5 +326,48 @@ public class EncoderForwardTests
         // Spot values of the table: sin(pos) in column 0, cos(pos / 10000^(2/dim)) in column 3.
         Assert.Equal(MathF.Sin(5), table[5, 0], 5);
         Assert.Equal((float)Math.Cos(7 / Math.Pow(10000, 2.0 / config.Dim)), table[7, 3], 5);
+    }
+
+    [Fact]
+    public void MaskedLmHeadsUseTheTiedEmbeddings()
+    {
+        // No MLM goldens exist for these families: give the random checkpoints synthetic heads in
+        // transformers' names and check the logits against the head computed by hand.
+        var rng = new Random(11);
+        Tensor Rand(params int[] shape) => Tensor.FromArray(Enumerable.Range(0, shape.Aggregate(1, (a, x) => a * x)).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray(), shape);
+        using var tmp = new TempDir();
+        int[] ids = [101, 1045, 2293, 2017, 102];
+        foreach (var (name, family) in new[] { ("distilbert-tiny-random-sst2", "distilbert"), ("roberta-tiny-random-nli", "roberta") })
+        {
+            using var full = Checkpoint.Open(SharedData.Model(name));
+            var w = new SafetensorsWriter();
+            foreach (var n in full.Names)
+                if (!n.StartsWith("pre_classifier", StringComparison.Ordinal) && !n.StartsWith("classifier", StringComparison.Ordinal)) w.Add(n, full.ToTensor(n));
+            var emb = full.ToTensor($"{family}.embeddings.word_embeddings.weight");
+            int h = emb.Shape[1], vocab = emb.Shape[0];
+            var (dense, norm, decoder, bias) = family == "distilbert"
+                ? ("vocab_transform", "vocab_layer_norm", "vocab_projector.weight", "vocab_projector.bias")
+                : ("lm_head.dense", "lm_head.layer_norm", "lm_head.decoder.weight", "lm_head.bias");
+            var head = new Dictionary<string, Tensor>
+            {
+                [dense + ".weight"] = Rand(h, h), [dense + ".bias"] = Rand(h),
+                [norm + ".weight"] = Rand(h), [norm + ".bias"] = Rand(h), [bias] = Rand(vocab),
+            };
+            foreach (var (k, v) in head) w.Add(k, v);
+            w.Add(decoder, emb);
+            var file = tmp.File(family + ".safetensors");
+            w.Save(file);
+            using var ckpt = Checkpoint.Open(file);
+            TransformerModel model = family == "distilbert"
+                ? DistilBert.Load(Config<DistilBertConfig>(name), DistilBertHead.MaskedLM, ckpt)
+                : Roberta.Load(Config<BertConfig>(name), RobertaHead.MaskedLM, ckpt);
+            var output = model.Forward(ModelInput.Single(ids));
+            Assert.Equal(new[] { 1, ids.Length, vocab }, output.Logits!.Shape);
+            var t = Ops.Gelu(Ops.Linear(output.LastHiddenState!, head[dense + ".weight"], head[dense + ".bias"]));
+            t = Ops.LayerNorm(t, head[norm + ".weight"], head[norm + ".bias"], 1e-12f);
+            var expected = Ops.Linear(t, emb, head[bias]);
+            for (int i = 0; i < expected.Length; i += 997)
+                Assert.True(Math.Abs(expected.Span[i] - output.Logits.Span[i]) <= 1e-4, $"{family} logit {i}: {output.Logits.Span[i]} vs {expected.Span[i]}");
+        }
     }
 }
