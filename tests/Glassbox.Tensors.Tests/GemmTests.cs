@@ -276,6 +276,37 @@ public sealed unsafe class GemmTests
     }
 
     [Fact]
+    public void DirectA_And_PackedA_GiveIdenticalBits()
+    {
+        // The AVX-512 path reads A in place for narrow C; packing must not change a single bit.
+        if (Gemm.BestIsa != Gemm.Isa.Avx512) return;
+        var rng = new Random(21);
+        int saved = Gemm.DirectAMaxN;
+        try
+        {
+            foreach (var (m, n, k) in new[] { (128, 64, 128), (131, 200, 300), (37, 256, 513) })
+            {
+                var a = Random(rng, m * (k + 3));
+                var b = Random(rng, k * n);
+                var c = Random(rng, m * n);
+                var direct = (float[])c.Clone();
+                var packed = (float[])c.Clone();
+                fixed (float* pa = a) fixed (float* pb = b)
+                {
+                    Gemm.DirectAMaxN = int.MaxValue;
+                    fixed (float* pc = direct) Gemm.Run(Gemm.Isa.Avx512, 2, false, false, m, n, k, 1.25f, pa, k + 3, pb, n, 0.5f, pc, n);
+                    Gemm.DirectAMaxN = 0;
+                    fixed (float* pc = packed) Gemm.Run(Gemm.Isa.Avx512, 2, false, false, m, n, k, 1.25f, pa, k + 3, pb, n, 0.5f, pc, n);
+                }
+                Assert.True(direct.AsSpan().SequenceEqual(packed), $"{m}×{n}×{k}: direct and packed A differ");
+                Gemm.DirectAMaxN = saved;
+                Check(Gemm.Isa.Avx512, 2, false, false, m, n, k, 1.25f, 0.5f, 3, 0, 0, m + n + k);
+            }
+        }
+        finally { Gemm.DirectAMaxN = saved; }
+    }
+
+    [Fact]
     public void Strided_Deterministic_AcrossThreadCounts()
     {
         var rng = new Random(9);

@@ -41,6 +41,10 @@ public static class Gemm
     // MC×KC of A (240×256×4 B = 240 KiB) in the 1 MiB L2, the packed KC×n slice of B in L3.
     // Fields rather than constants so a benchmark build can sweep them; nothing else writes them.
     internal static int KC = 256;
+
+    /// <summary>Widest C (columns) for which the AVX-512 path reads A in place instead of packing
+    /// it. Both ways give identical bits; tests set 0 to force packing.</summary>
+    internal static int DirectAMaxN = 256;
     internal static int MCTarget = 240;
 
     public static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
@@ -154,20 +158,21 @@ public static class Gemm
     private readonly unsafe struct Config
     {
         public readonly int MR, NR, MC;
+        public readonly Isa Isa;
         public readonly delegate*<int, float*, float*, float*, nint, float, float, void> Kernel;
 
-        public Config(int mr, int nr, delegate*<int, float*, float*, float*, nint, float, float, void> kernel)
+        public Config(Isa isa, int mr, int nr, delegate*<int, float*, float*, float*, nint, float, float, void> kernel)
         {
-            MR = mr; NR = nr; Kernel = kernel;
+            Isa = isa; MR = mr; NR = nr; Kernel = kernel;
             MC = Math.Max(mr, MCTarget / mr * mr);
         }
     }
 
     private static unsafe Config ConfigFor(Isa isa) => isa switch
     {
-        Isa.Avx512 => new Config(12, 32, &Kernel512),
-        Isa.Avx2 => new Config(6, 16, &Kernel256),
-        _ => new Config(PortableMR, PortableNR, &KernelPortable),
+        Isa.Avx512 => new Config(Isa.Avx512, 12, 32, &Kernel512),
+        Isa.Avx2 => new Config(Isa.Avx2, 6, 16, &Kernel256),
+        _ => new Config(Isa.Portable, PortableMR, PortableNR, &KernelPortable),
     };
 
     /// <summary>Core entry with an explicit instruction set and thread budget (tests use it to
@@ -313,7 +318,13 @@ public static class Gemm
         {
             _cfg = cfg; _transA = transA; _transB = transB; _m = m; _n = n; _k = k; _alpha = alpha; _beta = beta;
             _a = (nint)a; _b = (nint)b; _c = (nint)c; _lda = lda; _ldb = ldb; _ldc = ldc; _kc = KC;
+            // Packing A pays for itself only when each packed value is reused over many column
+            // tiles; with few columns (attention's P·V and Q·Kᵀ, skinny outputs) read A in place.
+            // Not when rows are 4 KiB apart: all 12 rows would fall into one L1 set.
+            _directA = !transA && cfg.Isa == Isa.Avx512 && n <= DirectAMaxN && lda % 1024 != 0;
         }
+
+        private readonly bool _directA;
 
         public void Execute(int threads)
         {
@@ -393,7 +404,9 @@ public static class Gemm
             {
                 int kc = Math.Min(_kc, _k - pc);
                 float beta = pc == 0 ? _beta : 1f;
-                PackA(MR, _transA, a, _lda, r0, pc, mc, kc, pa);
+                // Direct A: full register tiles read A in place; only a trailing partial tile is packed.
+                int fullRows = _directA ? mc / MR * MR : 0;
+                if (fullRows < mc) PackA(MR, _transA, a, _lda, r0 + fullRows, pc, mc - fullRows, kc, pa);
                 float* pbSlice = packed + (long)pc * _ncPadded;
                 // The next B micro-panel comes from L3; spread prefetches for it over this
                 // panel's kernel calls so the first call on it does not wait on L3 latency.
@@ -411,17 +424,20 @@ public static class Gemm
                         if (Sse.IsSupported)
                             for (int end = Math.Min(panelBytes, prefetched + prefetchStep); prefetched < end; prefetched += 64)
                                 Sse.Prefetch1(next + prefetched);
-                        float* ap = pa + (long)ir * kc;
+                        bool rowsA = ir < fullRows;
+                        float* ap = rowsA ? a + (long)(r0 + ir) * _lda + pc : pa + (long)(ir - fullRows) * kc;
                         float* ct = c + (long)(r0 + ir) * _ldc + _jc + jr;
                         if (mr == MR && nr == NR)
                         {
-                            kernel(kc, ap, bp, ct, _ldc, _alpha, beta);
+                            if (rowsA) Kernel512RowsA(kc, ap, _lda, bp, ct, _ldc, _alpha, beta);
+                            else kernel(kc, ap, bp, ct, _ldc, _alpha, beta);
                         }
                         else
                         {
                             // Edge tile: the same kernel into scratch (alpha=1, beta=0 stores the
                             // raw sums exactly), then the same combine as the kernel's store.
-                            kernel(kc, ap, bp, tile, NR, 1f, 0f);
+                            if (rowsA) Kernel512RowsA(kc, ap, _lda, bp, tile, NR, 1f, 0f);
+                            else kernel(kc, ap, bp, tile, NR, 1f, 0f);
                             for (int i = 0; i < mr; i++)
                                 for (int j = 0; j < nr; j++)
                                 {
@@ -629,6 +645,55 @@ public static class Gemm
             x = Vector512.Create(a[10]); ca0 = Avx512F.FusedMultiplyAdd(x, b0, ca0); ca1 = Avx512F.FusedMultiplyAdd(x, b1, ca1);
             x = Vector512.Create(a[11]); cb0 = Avx512F.FusedMultiplyAdd(x, b0, cb0); cb1 = Avx512F.FusedMultiplyAdd(x, b1, cb1);
             a += 12;
+            b += 32;
+        }
+        var va = Vector512.Create(alpha);
+        var vb = Vector512.Create(beta);
+        bool over = beta == 0;
+        Store512(c, c00, c01, va, vb, over); c += ldc;
+        Store512(c, c10, c11, va, vb, over); c += ldc;
+        Store512(c, c20, c21, va, vb, over); c += ldc;
+        Store512(c, c30, c31, va, vb, over); c += ldc;
+        Store512(c, c40, c41, va, vb, over); c += ldc;
+        Store512(c, c50, c51, va, vb, over); c += ldc;
+        Store512(c, c60, c61, va, vb, over); c += ldc;
+        Store512(c, c70, c71, va, vb, over); c += ldc;
+        Store512(c, c80, c81, va, vb, over); c += ldc;
+        Store512(c, c90, c91, va, vb, over); c += ldc;
+        Store512(c, ca0, ca1, va, vb, over); c += ldc;
+        Store512(c, cb0, cb1, va, vb, over);
+    }
+
+    /// <summary>Kernel512 reading A straight from its rows (stride lda) instead of a packed
+    /// micro-panel: same values, same order, so the same bits; used when A's reuse is too low
+    /// for packing to pay (few columns of C).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Kernel512RowsA(int kc, float* a, nint lda, float* b, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+        Vector512<float> c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
+        float* a0 = a, a4 = a + 4 * lda, a8 = a + 8 * lda;
+        nint l2 = 2 * lda, l3 = 3 * lda;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            Vector512<float> x;
+            x = Vector512.Create(a0[0]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a0[lda]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a0[l2]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a0[l3]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[0]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a4[lda]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a4[l2]); c60 = Avx512F.FusedMultiplyAdd(x, b0, c60); c61 = Avx512F.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a4[l3]); c70 = Avx512F.FusedMultiplyAdd(x, b0, c70); c71 = Avx512F.FusedMultiplyAdd(x, b1, c71);
+            x = Vector512.Create(a8[0]); c80 = Avx512F.FusedMultiplyAdd(x, b0, c80); c81 = Avx512F.FusedMultiplyAdd(x, b1, c81);
+            x = Vector512.Create(a8[lda]); c90 = Avx512F.FusedMultiplyAdd(x, b0, c90); c91 = Avx512F.FusedMultiplyAdd(x, b1, c91);
+            x = Vector512.Create(a8[l2]); ca0 = Avx512F.FusedMultiplyAdd(x, b0, ca0); ca1 = Avx512F.FusedMultiplyAdd(x, b1, ca1);
+            x = Vector512.Create(a8[l3]); cb0 = Avx512F.FusedMultiplyAdd(x, b0, cb0); cb1 = Avx512F.FusedMultiplyAdd(x, b1, cb1);
+            a0++; a4++; a8++;
             b += 32;
         }
         var va = Vector512.Create(alpha);
