@@ -29,7 +29,7 @@ fi
 if [ -n "${BENCH_CMD:-}" ]; then read -r -a BENCH <<< "$BENCH_CMD"; else BENCH=(dotnet "$ROOT/bench/Glassbox.Bench/bin/Release/net10.0/Glassbox.Bench.dll" tokenizers); fi
 
 {
-  echo "# $(date -u +%FT%TZ) $(uname -srm) cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) nproc: $(nproc) threads: $THREADS"
+  echo "# $(date -u +%FT%TZ) $(uname -srm) cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) nproc: $(nproc) threads: $THREADS load: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# dotnet $(dotnet --version) node $(node --version) @anush008/tokenizers $(node -p "require('$ROOT/bench/tokenizers-node/node_modules/@anush008/tokenizers/package.json').version")"
 } | tee "$RESULTS"
 

@@ -201,16 +201,19 @@ public sealed class SentencePieceModel
                 case 42: t.EosId = (int)r2.ExpectVarint(wire, p + ".eos_id"); return true;
                 case 43: t.PadId = (int)r2.ExpectVarint(wire, p + ".pad_id"); return true;
                 case 44: t.UnkSurface = r2.ExpectString(wire, p + ".unk_surface"); t.HasUnkSurface = true; return true;
-                case 45: t.UnkPiece = r2.ExpectString(wire, p + ".unk_piece"); return true;
-                case 46: t.BosPiece = r2.ExpectString(wire, p + ".bos_piece"); return true;
-                case 47: t.EosPiece = r2.ExpectString(wire, p + ".eos_piece"); return true;
-                case 48: t.PadPiece = r2.ExpectString(wire, p + ".pad_piece"); return true;
+                case 45: t.UnkPiece = NonEmptyOr(r2.ExpectString(wire, p + ".unk_piece"), t.UnkPiece); return true;
+                case 46: t.BosPiece = NonEmptyOr(r2.ExpectString(wire, p + ".bos_piece"), t.BosPiece); return true;
+                case 47: t.EosPiece = NonEmptyOr(r2.ExpectString(wire, p + ".eos_piece"), t.EosPiece); return true;
+                case 48: t.PadPiece = NonEmptyOr(r2.ExpectString(wire, p + ".pad_piece"), t.PadPiece); return true;
                 default: return false;
             }
         });
         t.ControlSymbols = control;
         t.UserDefinedSymbols = user;
     }
+
+    // sentencepiece falls back to the default piece name when the field is set but empty.
+    private static string NonEmptyOr(string value, string fallback) => value.Length > 0 ? value : fallback;
 
     private static void ReadNormalizerSpec(ProtoReader r, int start, int end, string path, SentencePieceNormalizerSpec n)
     {

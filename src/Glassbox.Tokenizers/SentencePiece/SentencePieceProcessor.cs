@@ -43,10 +43,10 @@ public sealed class SentencePieceProcessor
     /// <summary>Number of pieces.</summary>
     public int VocabSize => _pieces.Length;
 
-    /// <summary>Id of the unknown piece.</summary>
-    public int UnkId => _unkId;
+    /// <summary>Id of <c>unk_piece</c> when it is the UNKNOWN piece, else -1 (sentencepiece's unk_id()).</summary>
+    public int UnkId => PieceToId(_model.TrainerSpec.UnkPiece) is int id && IsUnknown(id) ? id : -1;
 
-    /// <summary>Id of <c>bos_piece</c>, or -1 when the model has none.</summary>
+    /// <summary>Id of <c>bos_piece</c> when it is a control piece, else -1 (as sentencepiece's bos_id()).</summary>
     public int BosId => SpecialId(_model.TrainerSpec.BosPiece);
 
     /// <summary>Id of <c>eos_piece</c>, or -1 when the model has none.</summary>
@@ -133,8 +133,7 @@ public sealed class SentencePieceProcessor
     private int SpecialId(string piece)
     {
         int id = PieceToId(piece);
-        // sentencepiece's bos_id()/eos_id()/pad_id() answer -1 when the piece maps to unk.
-        return id == _unkId && piece != _pieces[_unkId].Piece ? -1 : id;
+        return IsControl(id) ? id : -1;
     }
 
     /// <summary>Id of a piece; the unknown id when the piece is not in the vocabulary.</summary>
