@@ -389,3 +389,272 @@ public class ImageTests
         Assert.Throws<ArgumentException>(() => new VitImageProcessor(new ImageProcessorConfig { ImageMean = [0.5] }));
     }
 }
+
+/// <summary>A small baseline JPEG encoder for tests, independent of the decoder: zig-zag order is
+/// computed by walking the diagonals, the forward DCT is the textbook sum, and the Huffman tables
+/// are made up (variable-length, canonical), so a decoder that only agrees with itself fails.</summary>
+internal static class TestJpeg
+{
+    public static readonly int[] ZigZag = BuildZigZag();
+
+    private static int[] BuildZigZag()
+    {
+        var order = new List<int>();
+        for (int s = 0; s < 15; s++)
+        {
+            var diag = Enumerable.Range(0, 8).Where(r => s - r is >= 0 and < 8).Select(r => r * 8 + (s - r)).ToList(); // r = row
+            if (s % 2 == 0) diag.Reverse(); // even diagonals run up-right (row decreasing)
+            order.AddRange(diag);
+        }
+        return [.. order];
+    }
+
+    // DC: 12 categories; AC: EOB, ZRL and run/size 0..15/1..10 (162 symbols).
+    private static readonly byte[] s_dcCounts = [0, 1, 3, 4, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    private static readonly byte[] s_dcSymbols = [.. Enumerable.Range(0, 12).Select(i => (byte)i)];
+    private static readonly byte[] s_acCounts = [0, 1, 0, 4, 0, 12, 0, 40, 55, 45, 5, 0, 0, 0, 0, 0];
+    private static readonly byte[] s_acSymbols = [0x00, 0x01, 0x02, 0x11, 0x03, .. Enumerable.Range(0, 256).Select(i => (byte)i)
+        .Where(b => (b & 15) is >= 1 and <= 10 && b is not (0x01 or 0x02 or 0x11 or 0x03)).Append((byte)0xF0)];
+
+    private static Dictionary<int, (int Code, int Length)> Codes(byte[] counts, byte[] symbols)
+    {
+        var d = new Dictionary<int, (int, int)>();
+        int code = 0, k = 0;
+        for (int len = 1; len <= 16; len++)
+        {
+            for (int i = 0; i < counts[len - 1]; i++) d[symbols[k++]] = (code++, len);
+            code <<= 1;
+        }
+        return d;
+    }
+
+    private sealed class Bits(Stream s)
+    {
+        private int _acc, _n;
+        public void Put(int value, int length)
+        {
+            for (int i = length - 1; i >= 0; i--)
+            {
+                _acc = (_acc << 1) | ((value >> i) & 1);
+                if (++_n == 8) { s.WriteByte((byte)_acc); if (_acc == 0xFF) s.WriteByte(0); _acc = 0; _n = 0; }
+            }
+        }
+        public void Flush() { while (_n != 0) Put(1, 1); }
+    }
+
+    /// <summary>Encodes grey (channels 1) or RGB (channels 3) samples. sub = (h, v) luma sampling factors.</summary>
+    public static byte[] Encode(int w, int h, byte[] px, int channels, int[]? quant = null, (int H, int V) sub = default, int restart = 0)
+    {
+        if (sub == default) sub = (1, 1);
+        quant ??= Enumerable.Repeat(1, 64).ToArray();
+        int nc = channels;
+        var planes = new double[nc][];
+        for (int c = 0; c < nc; c++) planes[c] = new double[w * h];
+        for (int i = 0; i < w * h; i++)
+        {
+            if (nc == 1) { planes[0][i] = px[i]; continue; }
+            double r = px[i * 3], g = px[i * 3 + 1], b = px[i * 3 + 2];
+            planes[0][i] = 0.299 * r + 0.587 * g + 0.114 * b;
+            planes[1][i] = -0.168736 * r - 0.331264 * g + 0.5 * b + 128;
+            planes[2][i] = 0.5 * r - 0.418688 * g - 0.081312 * b + 128;
+        }
+        int hmax = nc == 1 ? 1 : sub.H, vmax = nc == 1 ? 1 : sub.V;
+        int mcusX = (w + 8 * hmax - 1) / (8 * hmax), mcusY = (h + 8 * vmax - 1) / (8 * vmax);
+        var dcCodes = Codes(s_dcCounts, s_dcSymbols);
+        var acCodes = Codes(s_acCounts, s_acSymbols);
+
+        var o = new MemoryStream();
+        void Marker(int m, byte[] body)
+        {
+            o.WriteByte(0xFF); o.WriteByte((byte)m);
+            o.WriteByte((byte)((body.Length + 2) >> 8)); o.WriteByte((byte)(body.Length + 2));
+            o.Write(body);
+        }
+        o.WriteByte(0xFF); o.WriteByte(0xD8);
+        Marker(0xDB, [0, .. Enumerable.Range(0, 64).Select(k => (byte)quant[ZigZag[k]])]);
+        var sof = new List<byte> { 8, (byte)(h >> 8), (byte)h, (byte)(w >> 8), (byte)w, (byte)nc };
+        for (int c = 0; c < nc; c++) sof.AddRange([(byte)(c + 1), (byte)(c == 0 ? (hmax << 4) | vmax : 0x11), 0]);
+        Marker(0xC0, [.. sof]);
+        Marker(0xC4, [0x00, .. s_dcCounts, .. s_dcSymbols]);
+        Marker(0xC4, [0x10, .. s_acCounts, .. s_acSymbols]);
+        if (restart > 0) Marker(0xDD, [(byte)(restart >> 8), (byte)restart]);
+        var sos = new List<byte> { (byte)nc };
+        for (int c = 0; c < nc; c++) sos.AddRange([(byte)(c + 1), 0x00]);
+        sos.AddRange([0, 63, 0]);
+        Marker(0xDA, [.. sos]);
+
+        var bits = new Bits(o);
+        var pred = new int[nc];
+        int done = 0, rst = 0;
+        for (int my = 0; my < mcusY; my++)
+            for (int mx = 0; mx < mcusX; mx++)
+            {
+                if (restart > 0 && done > 0 && done % restart == 0)
+                {
+                    bits.Flush();
+                    o.WriteByte(0xFF); o.WriteByte((byte)(0xD0 + rst)); rst = (rst + 1) & 7;
+                    Array.Clear(pred);
+                }
+                for (int c = 0; c < nc; c++)
+                {
+                    int bh = c == 0 ? hmax : 1, bv = c == 0 ? vmax : 1;
+                    int fx = c == 0 ? 1 : hmax, fy = c == 0 ? 1 : vmax;   // pixels per sample
+                    for (int by = 0; by < bv; by++)
+                        for (int bx = 0; bx < bh; bx++)
+                        {
+                            var block = new double[64];
+                            for (int y = 0; y < 8; y++)
+                                for (int x = 0; x < 8; x++)
+                                {
+                                    // Sample = mean of the fx×fy pixels it covers (edges replicated).
+                                    int sx = ((mx * bh + bx) * 8 + x) * fx, sy = ((my * bv + by) * 8 + y) * fy;
+                                    double sum = 0;
+                                    for (int dy = 0; dy < fy; dy++)
+                                        for (int dx = 0; dx < fx; dx++)
+                                            sum += planes[c][Math.Min(sy + dy, h - 1) * w + Math.Min(sx + dx, w - 1)];
+                                    block[y * 8 + x] = sum / (fx * fy) - 128;
+                                }
+                            var coef = new int[64];
+                            for (int v = 0; v < 8; v++)
+                                for (int u = 0; u < 8; u++)
+                                {
+                                    double s = 0;
+                                    for (int y = 0; y < 8; y++)
+                                        for (int x = 0; x < 8; x++)
+                                            s += block[y * 8 + x] * Math.Cos((2 * x + 1) * u * Math.PI / 16) * Math.Cos((2 * y + 1) * v * Math.PI / 16);
+                                    s *= 0.25 * (u == 0 ? 1 / Math.Sqrt(2) : 1) * (v == 0 ? 1 / Math.Sqrt(2) : 1);
+                                    coef[v * 8 + u] = (int)Math.Round(s / quant[v * 8 + u], MidpointRounding.AwayFromZero);
+                                }
+                            int diff = coef[0] - pred[c]; pred[c] = coef[0];
+                            Emit(bits, dcCodes, diff, 0, dc: true);
+                            int run = 0;
+                            for (int k = 1; k < 64; k++)
+                            {
+                                int z = coef[ZigZag[k]];
+                                if (z == 0) { run++; continue; }
+                                while (run > 15) { var (zc, zl) = acCodes[0xF0]; bits.Put(zc, zl); run -= 16; }
+                                Emit(bits, acCodes, z, run, dc: false);
+                                run = 0;
+                            }
+                            if (run > 0) { var (ec, el) = acCodes[0x00]; bits.Put(ec, el); }
+                        }
+                }
+                done++;
+            }
+        bits.Flush();
+        o.WriteByte(0xFF); o.WriteByte(0xD9);
+        return o.ToArray();
+    }
+
+    private static void Emit(Bits bits, Dictionary<int, (int Code, int Length)> codes, int value, int run, bool dc)
+    {
+        int mag = Math.Abs(value), size = 0;
+        while (mag >> size != 0) size++;
+        var (code, len) = codes[dc ? size : (run << 4) | size];
+        bits.Put(code, len);
+        if (size > 0) bits.Put(value > 0 ? value : value + (1 << size) - 1, size);
+    }
+}
+
+public class JpegImageTests
+{
+    private static byte[] Smooth(int w, int h)
+    {
+        var px = new byte[w * h * 3];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                int i = (y * w + x) * 3;
+                px[i] = (byte)(40 + 150 * x / w); px[i + 1] = (byte)(200 - 120 * y / h); px[i + 2] = (byte)(90 + 60 * Math.Sin(x * 0.2 + y * 0.1));
+            }
+        return px;
+    }
+
+    [Fact]
+    public void TestZigZagIsTheStandardOne()
+    {
+        Assert.Equal(new[] { 0, 1, 8, 16, 9, 2, 3, 10, 17, 24 }, TestJpeg.ZigZag.Take(10));
+        Assert.Equal(63, TestJpeg.ZigZag[63]);
+    }
+
+    [Fact]
+    public void FlatGreyAndColourDecodeExactly()
+    {
+        var grey = Enumerable.Repeat((byte)100, 16 * 16).ToArray();
+        var g = Jpeg.Decode(TestJpeg.Encode(16, 16, grey, 1), "grey.jpg");
+        Assert.All(g.Pixels, v => Assert.Equal(100, v));
+        var rgb = Enumerable.Range(0, 9 * 7).SelectMany(_ => new byte[] { 100, 100, 100 }).ToArray();
+        var c = Jpeg.Decode(TestJpeg.Encode(9, 7, rgb, 3), "flat.jpg");
+        Assert.All(c.Pixels, v => Assert.Equal(100, v));
+    }
+
+    [Fact]
+    public void AHorizontalCosineComesBackHorizontal()
+    {
+        // One horizontal DCT basis function: if the decoder's zig-zag table were transposed it would
+        // come back as vertical stripes.
+        var px = new byte[8 * 8];
+        for (int y = 0; y < 8; y++)
+            for (int x = 0; x < 8; x++) px[y * 8 + x] = (byte)Math.Round(128 + 40 * Math.Cos((2 * x + 1) * Math.PI / 16));
+        var img = Jpeg.Decode(TestJpeg.Encode(8, 8, px, 1), "cos.jpg");
+        for (int y = 0; y < 8; y++)
+            for (int x = 0; x < 8; x++)
+                Assert.True(Math.Abs(img[x, y].R - px[y * 8 + x]) <= 1, $"({x},{y}): {img[x, y].R} vs {px[y * 8 + x]}");
+    }
+
+    [Theory]
+    [InlineData(1, 1, 0)] [InlineData(2, 2, 0)] [InlineData(2, 1, 0)] [InlineData(2, 2, 2)] [InlineData(1, 1, 5)]
+    public void SmoothImagesRoundTripAtEverySampling(int hs, int vs, int restart)
+    {
+        int w = 37, h = 29;
+        var px = Smooth(w, h);
+        var quant = Enumerable.Range(0, 64).Select(i => 1 + (i % 8 + i / 8) / 2).ToArray();
+        var bytes = TestJpeg.Encode(w, h, px, 3, quant, (hs, vs), restart);
+        var img = Jpeg.Decode(bytes, "smooth.jpg");
+        Assert.Equal((w, h), (img.Width, img.Height));
+        double sum = 0; int worst = 0;
+        for (int i = 0; i < px.Length; i++) { int d = Math.Abs(px[i] - img.Pixels[i]); sum += d; worst = Math.Max(worst, d); }
+        Assert.True(worst <= 12 && sum / px.Length < 2.5, $"{hs}x{vs}: worst {worst}, mean {sum / px.Length:F2}");
+    }
+
+    [Fact]
+    public void LoadsJpegThroughRgbImage()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp.File("a.jpg"), TestJpeg.Encode(10, 6, Smooth(10, 6), 3));
+        var img = RgbImage.Load(tmp.File("a.jpg"));
+        Assert.Equal((10, 6), (img.Width, img.Height));
+    }
+
+    [Fact]
+    public void HostileJpegsAreRejectedClearly()
+    {
+        var good = TestJpeg.Encode(20, 12, Smooth(20, 12), 3, sub: (2, 2), restart: 2);
+        Jpeg.Decode(good, "ok.jpg");
+        for (int cut = 0; cut < good.Length; cut++)
+        {
+            var e = Assert.Throws<ImageFormatException>(() => Jpeg.Decode(good.AsSpan(0, cut), "cut.jpg"));
+            Assert.StartsWith("cut.jpg: ", e.Message);
+        }
+        // SOF0 → SOF2 (progressive).
+        var prog = (byte[])good.Clone();
+        int sof = FindMarker(prog, 0xC0);
+        prog[sof + 1] = 0xC2;
+        Assert.Contains("progressive", Assert.Throws<ImageFormatException>(() => Jpeg.Decode(prog, "p.jpg")).Message);
+        // Huge declared size.
+        var huge = (byte[])good.Clone();
+        huge[sof + 5] = 0xFF; huge[sof + 6] = 0xFF; huge[sof + 7] = 0xFF; huge[sof + 8] = 0xFF;
+        Assert.Contains("exceeds the limit", Assert.Throws<ImageFormatException>(() => Jpeg.Decode(huge, "h.jpg", new PngReadOptions { MaxPixels = 1_000_000 })).Message);
+        // A segment length running past the end.
+        var longSeg = (byte[])good.Clone();
+        longSeg[sof + 2] = 0x7F;
+        Assert.Contains("declares", Assert.Throws<ImageFormatException>(() => Jpeg.Decode(longSeg, "l.jpg")).Message);
+        Assert.Contains("no SOI", Assert.Throws<ImageFormatException>(() => Jpeg.Decode([1, 2, 3], "x.jpg")).Message);
+    }
+
+    private static int FindMarker(byte[] b, byte m)
+    {
+        for (int i = 0; i + 1 < b.Length; i++) if (b[i] == 0xFF && b[i + 1] == m) return i;
+        throw new InvalidOperationException("marker not found");
+    }
+}

@@ -32,8 +32,7 @@ public sealed class RgbImage
         int n;
         using (var fs = File.OpenRead(path)) n = fs.ReadAtLeast(head, 8, throwOnEndOfStream: false);
         if (Png.IsPng(head[..n])) return Png.Read(path).ToRgb();
-        if (n >= 2 && head[0] == 0xFF && head[1] == 0xD8)
-            throw new ImageFormatException($"{path}: JPEG files are not supported yet; convert the image to PNG.");
-        throw new ImageFormatException($"{path}: not a PNG file (unrecognised signature {Convert.ToHexString(head[..n])}).");
+        if (Jpeg.IsJpeg(head[..n])) return Jpeg.Read(path);
+        throw new ImageFormatException($"{path}: neither PNG nor JPEG (unrecognised signature {Convert.ToHexString(head[..n])}).");
     }
 }
