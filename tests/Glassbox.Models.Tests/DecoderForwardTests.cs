@@ -268,6 +268,24 @@ public class DecoderForwardTests
     [InlineData(DecoderModels.Gpt2)]
     [InlineData(DecoderModels.NeoX)]
     [InlineData(DecoderModels.Llama)]
+    public void LastTokenLogitsAreTheLastRowOfTheFullLogits(string name)
+    {
+        var lm = DecoderModels.Lm(name);
+        var batch = ModelInput.Pad([[464, 3139, 286], [7454, 2402, 257, 640, 11]], 0, padLeft: true);
+        using var full = lm.ForwardLogits(batch);
+        using var last = ((Generation.ILastTokenLogits)lm).ForwardLastLogits(batch);
+        int s = batch.SeqLength, v = lm.VocabSize;
+        Assert.Equal([2, 1, v], last.Shape);
+        double worst = 0;
+        for (int r = 0; r < 2; r++)
+            for (int j = 0; j < v; j++) worst = Math.Max(worst, Math.Abs(full.Span[(r * s + s - 1) * v + j] - last.Span[r * v + j]));
+        Assert.True(worst <= 1e-6, $"{name}: last-token logits differ by {worst:E2}");
+    }
+
+    [Theory]
+    [InlineData(DecoderModels.Gpt2)]
+    [InlineData(DecoderModels.NeoX)]
+    [InlineData(DecoderModels.Llama)]
     public void UnembedIsTheLogitLens(string name)
     {
         var model = DecoderModels.Load(name);

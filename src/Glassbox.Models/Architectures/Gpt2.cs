@@ -12,7 +12,7 @@ using Glassbox.Tensors;
 
 namespace Glassbox.Models.Architectures;
 
-public sealed class Gpt2 : TransformerModel, ICausalLanguageModel
+public sealed class Gpt2 : TransformerModel, ICausalLanguageModel, ILastTokenLogits
 {
     private const string P_ = "transformer.";
     private readonly Gpt2Config _c;
@@ -77,13 +77,16 @@ public sealed class Gpt2 : TransformerModel, ICausalLanguageModel
 
     public Tensor ForwardLogits(ModelInput input, KvCache? cache = null) => Run(input, cache).Logits!;
 
+    /// <summary>Logits of the last position only, [batch, 1, vocab] (transformers' logits_to_keep = 1).</summary>
+    public Tensor ForwardLastLogits(ModelInput input, KvCache? cache = null) => Run(input, cache, lastOnly: true).Logits!;
+
     public Tensor Unembed(Tensor residual, bool withFinalNorm = true)
     {
         var x = withFinalNorm ? Ops.LayerNorm(residual, P(P_ + "ln_f.weight"), P(P_ + "ln_f.bias"), _c.LayerNormEpsilon) : residual;
         return Ops.Linear(x, LmHead);
     }
 
-    private ModelOutput Run(ModelInput input, KvCache? cache)
+    private ModelOutput Run(ModelInput input, KvCache? cache, bool lastOnly = false)
     {
         var step = CausalStep.Begin(ArchitectureName, input, cache, _c.NPositions, "n_positions");
         int b = input.Batch, s = input.SeqLength;
@@ -95,7 +98,8 @@ public sealed class Gpt2 : TransformerModel, ICausalLanguageModel
         for (int i = 0; i < _c.NLayer; i++) x = Block(i, x, step);
         step.Commit();
         var final = Hooks.Apply("ln_final.hook_normalized", Ops.LayerNorm(x, P(P_ + "ln_f.weight"), P(P_ + "ln_f.bias"), _c.LayerNormEpsilon));
-        return new ModelOutput { Logits = Ops.Linear(final, LmHead), LastHiddenState = final };
+        var head = lastOnly && input.SeqLength > 1 ? Ops.Narrow(final, 1, input.SeqLength - 1, 1) : final;
+        return new ModelOutput { Logits = Ops.Linear(head, LmHead), LastHiddenState = final };
     }
 
     private Tensor Block(int i, Tensor x, CausalStep step)

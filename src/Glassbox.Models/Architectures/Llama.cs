@@ -14,7 +14,7 @@ using Glassbox.Tensors;
 
 namespace Glassbox.Models.Architectures;
 
-public sealed class Llama : TransformerModel, ICausalLanguageModel
+public sealed class Llama : TransformerModel, ICausalLanguageModel, ILastTokenLogits
 {
     private const string P_ = "model.";
     private readonly LlamaConfig _c;
@@ -93,20 +93,24 @@ public sealed class Llama : TransformerModel, ICausalLanguageModel
 
     public Tensor ForwardLogits(ModelInput input, KvCache? cache = null) => Run(input, cache).Logits!;
 
+    /// <summary>Logits of the last position only, [batch, 1, vocab] (transformers' logits_to_keep = 1).</summary>
+    public Tensor ForwardLastLogits(ModelInput input, KvCache? cache = null) => Run(input, cache, lastOnly: true).Logits!;
+
     public Tensor Unembed(Tensor residual, bool withFinalNorm = true)
     {
         var x = withFinalNorm ? Ops.RmsNorm(residual, P(P_ + "norm.weight"), _c.RmsNormEps) : residual;
         return Ops.Linear(x, LmHead);
     }
 
-    private ModelOutput Run(ModelInput input, KvCache? cache)
+    private ModelOutput Run(ModelInput input, KvCache? cache, bool lastOnly = false)
     {
         var step = CausalStep.Begin(ArchitectureName, input, cache, _c.MaxPositionEmbeddings, "max_position_embeddings");
         var x = Hooks.Apply("hook_embed", Ops.Embedding(P(P_ + "embed_tokens.weight"), input.InputIds, input.Batch, input.SeqLength));
         for (int i = 0; i < _c.NumHiddenLayers; i++) x = Block(i, x, step);
         step.Commit();
         var final = Hooks.Apply("ln_final.hook_normalized", Ops.RmsNorm(x, P(P_ + "norm.weight"), _c.RmsNormEps));
-        return new ModelOutput { Logits = Ops.Linear(final, LmHead), LastHiddenState = final };
+        var head = lastOnly && input.SeqLength > 1 ? Ops.Narrow(final, 1, input.SeqLength - 1, 1) : final;
+        return new ModelOutput { Logits = Ops.Linear(head, LmHead), LastHiddenState = final };
     }
 
     private Tensor Block(int i, Tensor x, CausalStep step)

@@ -228,7 +228,8 @@ public static class Generator
                     pos[at] = _mask[r][j] == 0 ? 1 : c - 1; // cumsum − 1, pads → 1
                 }
             }
-            using var logits = _model.ForwardLogits(new ModelInput(_b, s, ids, mask, positionIds: pos), _cache);
+            var input = new ModelInput(_b, s, ids, mask, positionIds: pos);
+            using var logits = _model is ILastTokenLogits last ? last.ForwardLastLogits(input, _cache) : _model.ForwardLogits(input, _cache);
             return LastRows(logits);
         }
     }
