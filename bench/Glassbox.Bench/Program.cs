@@ -6,6 +6,8 @@ using Glassbox.Bench;
 return args.Length == 0 ? Usage(null) : args[0] switch
 {
     "gemm" => GemmBench.Run(args[1..]),
+    "encoder" => EncoderBench.Run(args[1..]),
+    "tokenizers" => TokenizerBench.Run(args[1..]),
     "-h" or "--help" or "help" => Usage(null),
     _ => Usage($"unknown verb '{args[0]}'"),
 };
@@ -19,5 +21,8 @@ static int Usage(string? error)
     w.WriteLine("verbs:");
     w.WriteLine("  gemm [--threads N] [--repeats R] [--shapes LIST] [--no-openblas]");
     w.WriteLine("        SGEMM GFLOP/s: managed kernel vs OpenBLAS (if libopenblas.so.0 is installed) vs FMA peak");
+    w.WriteLine("  encoder [--threads N] [--repeats R] [--shape BxS]");
+    w.WriteLine("        BERT-base encoder forward (random weights); twin: python3 bench/pytorch/encoder_forward.py");
+    w.WriteLine("  tokenizers [options]   encoding throughput (see bench/tokenizers.sh for the Rust comparison)");
     return error != null ? 2 : 0;
 }
