@@ -22,6 +22,8 @@ internal static unsafe class GemmBench
         new("linear  x·Wᵀ  1024×768×768", 1, false, true, 1024, 768, 768),
         new("linear  x·Wᵀ  1024×3072×768", 1, false, true, 1024, 3072, 768),
         new("linear  x·Wᵀ  1024×768×3072", 1, false, true, 1024, 768, 3072),
+        new("linear  x·Wᵀ  128×768×768", 1, false, true, 128, 768, 768),
+        new("linear  x·Wᵀ  128×3072×768", 1, false, true, 128, 3072, 768),
         new("plain   A·B   1024×768×768", 1, false, false, 1024, 768, 768),
         new("plain   A·B   1024×3072×768", 1, false, false, 1024, 3072, 768),
         new("grad    Aᵀ·B  768×768×1024", 1, true, false, 768, 768, 1024),
