@@ -87,6 +87,51 @@ public class GenerationTests
     }
 
     [Fact]
+    public void EccoGreedyTokensAndLayerPredictionsOnTheTrainedGpt2()
+    {
+        // Ecco's generate() on gpt2-shakespeare-tiny (128 wide, 4 layers): the generated tokens, and
+        // its logit lens: lm_head(hidden state at the last position of each step) with no final norm
+        // for the intermediate layers (the last layer's hidden state is after ln_f in transformers).
+        // Per-step residuals are collected by a hook while generating with the KV cache.
+        var dir = SharedData.Model("gpt2-shakespeare-tiny");
+        var config = (Configs.Gpt2Config)Configs.ModelConfig.Load(Path.Combine(dir, "config.json"));
+        using var ckpt = Checkpoints.Checkpoint.Open(dir);
+        var model = Architectures.Gpt2.Load(config, ckpt);
+        using var doc = PythonJson.Parse(Path.Combine(SharedData.Root, "golden", "ecco", "gpt2-shakespeare-tiny.json"));
+        foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
+        {
+            int[] ids = [.. c.GetProperty("token_ids").EnumerateArray().Select(x => x.GetInt32())];
+            int nIn = c.GetProperty("n_input_tokens").GetInt32();
+            var perStep = Enumerable.Range(0, model.LayerCount).Select(_ => new List<Tensor>()).ToArray();
+            GenerationResult r;
+            using (model.Hooks.Replace("blocks.*.hook_resid_post", (hook, x) =>
+            {
+                int layer = int.Parse(hook.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture);
+                perStep[layer].Add(Ops.Narrow(x, 1, x.Shape[1] - 1, 1)); // last position of this step
+                return x;
+            }))
+                r = Generator.Generate(model, ids[..nIn], new GenerationOptions { MaxNewTokens = ids.Length - nIn, EosTokenIds = [] });
+            Assert.Equal(ids[nIn..], r.GeneratedIds);
+
+            var lp = c.GetProperty("layer_predictions").EnumerateArray().ToArray();
+            Assert.Equal(r.GeneratedIds.Length, lp.Length);
+            for (int g = 0; g < lp.Length; g++)
+                foreach (var layer in lp[g].GetProperty("layers").EnumerateArray())
+                {
+                    int li = layer.GetProperty("layer").GetInt32();
+                    using var logits = model.Unembed(perStep[li][g], withFinalNorm: li == model.LayerCount - 1);
+                    var probs = LogitProcessors.Softmax(logits.Span);
+                    var want = layer.GetProperty("top_ids").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+                    var wantP = layer.GetProperty("top_probabilities").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+                    var got = Enumerable.Range(0, probs.Length).OrderByDescending(i => probs[i]).Take(want.Length).ToArray();
+                    Assert.Equal(want, got);
+                    for (int j = 0; j < want.Length; j++)
+                        Assert.True(Math.Abs(wantP[j] - probs[want[j]]) <= 1e-4, $"step {g} layer {li} top {j}: golden {wantP[j]}, ours {probs[want[j]]}");
+                }
+        }
+    }
+
+    [Fact]
     public void FullDistributionIsReportedPerStep()
     {
         var lm = DecoderModels.Lm(DecoderModels.Gpt2);
