@@ -206,6 +206,26 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public void CompressedEntriesAreRefusedSoATinyFileCannotInflate()
+    {
+        using var dir = new TempDir();
+        // A 1 MB storage of zeros deflates to about a kilobyte: a zip bomb in miniature.
+        var pkl = new PickleBuilder().StateDictStart().Tensor("w", "FloatStorage", "0", 262144, 0, [262144], [1]).StateDictEnd().ToArray();
+        var p = dir.File("bomb.bin");
+        using (var fs = File.Create(p))
+        using (var zip = new System.IO.Compression.ZipArchive(fs, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            foreach (var (name, bytes, level) in new[] { ("archive/data.pkl", pkl, System.IO.Compression.CompressionLevel.NoCompression), ("archive/data/0", new byte[1 << 20], System.IO.Compression.CompressionLevel.Optimal) })
+            {
+                using var s = zip.CreateEntry(name, level).Open();
+                s.Write(bytes);
+            }
+        }
+        Assert.True(new FileInfo(p).Length < 100_000);
+        Refused(p, "compressed");
+    }
+
+    [Fact]
     public void StridedOffsetAndSharedStoragesMaterialiseCorrectly()
     {
         using var dir = new TempDir();

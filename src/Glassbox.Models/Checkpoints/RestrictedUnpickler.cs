@@ -40,7 +40,7 @@ internal sealed record TensorRef(StorageRef Storage, long Offset, long[] Size, l
 internal sealed class RestrictedUnpickler
 {
     private const int MaxStack = 1 << 20;
-    private const int MaxMemo = 1 << 22;
+    private const int MaxMemo = 1 << 20;
 
     private static readonly object Mark = new();
 

@@ -94,6 +94,7 @@ public sealed class TorchCheckpoint : Checkpoint
             string order = ReadSmallText(path, bo);
             if (order != "little") throw new CheckpointFormatException(path, $"byteorder is '{order}'; only little-endian checkpoints are supported.");
         }
+        RequireStored(path, pickle);
         if (pickle.Length > MaxPickleBytes)
             throw new CheckpointFormatException(path, $"data.pkl is {pickle.Length} bytes, above the {MaxPickleBytes}-byte limit for a state dict.");
         byte[] pkl = ReadEntry(path, pickle, pickle.Length);
@@ -113,6 +114,7 @@ public sealed class TorchCheckpoint : Checkpoint
             long storageBytes;
             try { storageBytes = checked(t.Storage.NumElements * t.Storage.DType.Size()); }
             catch (OverflowException) { throw new CheckpointFormatException(path, $"tensor '{name}': storage element count overflows."); }
+            RequireStored(path, se);
             if (se.Length != storageBytes)
                 throw new CheckpointFormatException(path, $"tensor '{name}': storage '{t.Storage.Key}' should hold {t.Storage.NumElements} × {t.Storage.DType.Name()} = {storageBytes} bytes but its entry has {se.Length}.");
             CheckView(path, name, t);
@@ -148,6 +150,16 @@ public sealed class TorchCheckpoint : Checkpoint
             || name.Split('/').Any(p => p == "..");
         if (bad)
             throw new CheckpointFormatException(path, $"zip entry '{name}' has an absolute or path-traversal name; refusing the file.");
+    }
+
+    /// <summary>
+    /// torch.save stores every entry uncompressed. Refusing compressed entries keeps every read
+    /// bounded by the file's own size (no zip bombs: a tiny file cannot make us allocate gigabytes).
+    /// </summary>
+    private static void RequireStored(string path, ZipArchiveEntry e)
+    {
+        if (e.CompressedLength != e.Length)
+            throw new CheckpointFormatException(path, $"zip entry '{e.FullName}' is compressed ({e.CompressedLength} → {e.Length} bytes); torch.save never compresses, so the file is refused.");
     }
 
     private static void CheckView(string path, string name, TensorRef t)
