@@ -1,5 +1,5 @@
 // Integration rules for integrated gradients, as Captum defines them (approximation_methods.py):
-// points α ∈ [0, 1] and weights that sum to 1.
+// points α ∈ [0, 1] and weights (summing to 1, except Captum's trapezoid: (n−1)/n).
 namespace Glassbox.Explain;
 
 public enum QuadratureRule { RiemannLeft, RiemannRight, RiemannMiddle, RiemannTrapezoid, GaussLegendre }
@@ -43,7 +43,9 @@ public static class Quadrature
                 for (int i = 0; i < n; i++) { a[i] = Lin(1.0 / (2 * n), 1 - 1.0 / (2 * n), n, i); w[i] = 1.0 / n; }
                 break;
             case QuadratureRule.RiemannTrapezoid:
-                for (int i = 0; i < n; i++) { a[i] = Lin(0, 1, n, i); w[i] = (i == 0 || i == n - 1 ? 0.5 : 1.0) / (n - 1); }
+                // Captum's trapezoid keeps step 1/n and halves the end points, so the weights sum
+                // to (n−1)/n rather than 1; we match it (the goldens are Captum's numbers).
+                for (int i = 0; i < n; i++) { a[i] = Lin(0, 1, n, i); w[i] = (i == 0 || i == n - 1 ? 0.5 : 1.0) / n; }
                 break;
             default:
                 var (x, gw) = GaussLegendre(n);
