@@ -157,4 +157,44 @@ public sealed class FuzzTests
         }
         Assert.True(refused > 1000, $"refused only {refused}");
     }
+
+    [Fact]
+    public void CorruptedTorchZipsOnlyEverRaiseTheFormatException()
+    {
+        var original = File.ReadAllBytes(Path.Combine(SharedData.Model("bert-tiny-random-mlm"), "pytorch_model.bin"));
+        var buffer = (byte[])original.Clone();
+        // The zip structure lives at both ends: local headers + data.pkl at the start, the central directory at the end.
+        const int head = 12_000, tail = 8_000;
+        var rng = new Random(1234);
+        int refused = 0;
+        for (int iter = 0; iter < 1500; iter++)
+        {
+            int length = buffer.Length;
+            var touched = new List<int>();
+            int kind = rng.Next(5);
+            if (kind == 0) length = rng.Next(0, buffer.Length);
+            else
+            {
+                for (int i = rng.Next(1, 8); i > 0; i--)
+                {
+                    int pos = rng.Next(2) == 0 ? rng.Next(head) : buffer.Length - 1 - rng.Next(tail);
+                    touched.Add(pos);
+                    buffer[pos] = kind == 1 ? (byte)rng.Next(256) : (byte)(buffer[pos] ^ (1 << rng.Next(8)));
+                }
+            }
+            try
+            {
+                using var c = TorchCheckpoint.Open("fuzz.bin", new MemoryStream(buffer, 0, length, writable: false));
+                foreach (var n in c.Names.Where(n => c.GetInfo(n).ByteLength < 10_000))
+                    if (c.GetInfo(n).DType.IsFloat()) c.ToTensor(n).Dispose();
+            }
+            catch (CheckpointFormatException e)
+            {
+                Assert.StartsWith("fuzz.bin", e.Message);
+                refused++;
+            }
+            foreach (var pos in touched) buffer[pos] = original[pos];
+        }
+        Assert.True(refused > 300, $"refused only {refused}");
+    }
 }

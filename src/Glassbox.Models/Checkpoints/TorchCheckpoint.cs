@@ -13,7 +13,7 @@ public sealed class TorchCheckpoint : Checkpoint
 {
     private const long MaxPickleBytes = 256L << 20;
 
-    private readonly FileStream _stream;
+    private readonly Stream _stream;
     private readonly ZipArchive _zip;
     private readonly Dictionary<string, ZipArchiveEntry> _storageEntries;
     private readonly Dictionary<string, (TensorInfo Info, TensorRef Ref)> _tensors;
@@ -25,7 +25,7 @@ public sealed class TorchCheckpoint : Checkpoint
     public override IReadOnlyList<string> Names => _names;
     public override IReadOnlyDictionary<string, string> Metadata => s_noMetadata;
 
-    private TorchCheckpoint(string path, FileStream stream, ZipArchive zip, Dictionary<string, ZipArchiveEntry> storages,
+    private TorchCheckpoint(string path, Stream stream, ZipArchive zip, Dictionary<string, ZipArchiveEntry> storages,
         Dictionary<string, (TensorInfo, TensorRef)> tensors, string[] names)
     {
         FilePath = path;
@@ -39,37 +39,47 @@ public sealed class TorchCheckpoint : Checkpoint
     public static new TorchCheckpoint Open(string path)
     {
         path = Path.GetFullPath(path);
-        var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return Open(path, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read));
+    }
+
+    /// <summary>Reads a torch zip from a seekable stream (owned by the checkpoint); <paramref name="nameForErrors"/> names it in errors.</summary>
+    internal static TorchCheckpoint Open(string nameForErrors, Stream stream)
+    {
+        string path = nameForErrors;
         ZipArchive? zip = null;
         try
         {
             Span<byte> magic = stackalloc byte[4];
-            int got = fs.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
-            fs.Position = 0;
+            int got = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+            stream.Position = 0;
             if (got >= 1 && magic[0] == 0x80)
                 throw new CheckpointFormatException(path, "this is a legacy (pre-1.6, non-zip) torch.save file, which is not supported: re-save it with torch >= 1.6 (torch.save(model.state_dict(), path)) or convert it to safetensors.");
             if (got < 4 || magic[0] != (byte)'P' || magic[1] != (byte)'K')
                 throw new CheckpointFormatException(path, "not a PyTorch zip checkpoint (no zip signature).");
             try
             {
-                zip = new ZipArchive(fs, ZipArchiveMode.Read, leaveOpen: true);
+                zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+                return Build(path, stream, zip);
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (IsZipFailure(e))
             {
                 throw new CheckpointFormatException(path, $"zip structure is corrupt: {e.Message}", e);
             }
-            var result = Build(path, fs, zip);
-            return result;
         }
         catch
         {
             zip?.Dispose();
-            fs.Dispose();
+            stream.Dispose();
             throw;
         }
     }
 
-    private static TorchCheckpoint Build(string path, FileStream fs, ZipArchive zip)
+    /// <summary>What System.IO.Compression throws for damaged archives (as opposed to our own format errors).</summary>
+    private static bool IsZipFailure(Exception e) =>
+        e is InvalidDataException or NotSupportedException or EndOfStreamException or OverflowException or ArgumentException
+        || (e is IOException && e is not FileNotFoundException && e is not DirectoryNotFoundException);
+
+    private static TorchCheckpoint Build(string path, Stream fs, ZipArchive zip)
     {
         ZipArchiveEntry? pickle = null;
         string? prefix = null;
@@ -197,13 +207,9 @@ public sealed class TorchCheckpoint : Checkpoint
             int got = s.ReadAtLeast(buf, buf.Length, throwOnEndOfStream: false);
             if (got != buf.Length) throw new CheckpointFormatException(path, $"entry '{e.FullName}' ended after {got} of {expected} bytes (truncated).");
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (IsZipFailure(ex))
         {
-            throw new CheckpointFormatException(path, $"entry '{e.FullName}' is corrupt: {ex.Message}", ex);
-        }
-        catch (IOException ex) when (ex is not FileNotFoundException)
-        {
-            throw new CheckpointFormatException(path, $"entry '{e.FullName}' could not be read: {ex.Message}", ex);
+            throw new CheckpointFormatException(path, $"entry '{e.FullName}' is corrupt or unreadable: {ex.Message}", ex);
         }
         return buf;
     }
