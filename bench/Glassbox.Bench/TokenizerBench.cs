@@ -9,6 +9,8 @@
 // sentences with N worker threads (Parallel.For), as Rust's encodeBatch does with its pool.
 // MB/s counts UTF-8 bytes of input text, 1 MB = 10^6 bytes. Each measurement repeats whole
 // passes over the corpus until S seconds have passed, after a warm-up of about a second.
+// cpuSeconds is the process's user + system time over the measurement (all threads, GC and
+// JIT included); mbPerCpuSec = MB / cpuSeconds stays meaningful on a shared, busy machine.
 
 using System.Diagnostics;
 using System.Text.Json;
@@ -81,6 +83,8 @@ public static class TokenizerBench
 
                     int passes = 0;
                     long tokens = 0;
+                    var process = Process.GetCurrentProcess();
+                    TimeSpan cpu0 = process.TotalProcessorTime;
                     var sw = Stopwatch.StartNew();
                     do
                     {
@@ -88,6 +92,8 @@ public static class TokenizerBench
                         passes++;
                     } while (sw.Elapsed.TotalSeconds < seconds);
                     double elapsed = sw.Elapsed.TotalSeconds;
+                    process.Refresh();
+                    double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
                     Console.WriteLine(JsonSerializer.Serialize(new
                     {
                         library = "glassbox",
@@ -102,6 +108,8 @@ public static class TokenizerBench
                         seconds = elapsed,
                         mbPerSec = bytes * (double)passes / 1e6 / elapsed,
                         sentencesPerSec = texts.Length * (double)passes / elapsed,
+                        cpuSeconds,
+                        mbPerCpuSec = bytes * (double)passes / 1e6 / cpuSeconds,
                     }));
                 }
             }

@@ -7,6 +7,9 @@
 // Modes: "single" awaits encode() one sentence at a time (includes the Node<->Rust call cost);
 // "batch" passes batches of 1,024 sentences to encodeBatch(), which Rust runs on its rayon pool
 // (RAYON_NUM_THREADS sets the thread count; the script reports what it was given).
+// Besides wall-clock throughput each line has cpuSeconds (user + system time of the whole
+// process, all threads) and mbPerCpuSec, which stays meaningful on a machine shared with other
+// work.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -55,6 +58,7 @@ for (const name of tokenizers) {
       const run = mode === 'single' ? encodeAllSingle : encodeAllBatch;
       await run(tok, texts.slice(0, 2000)); // warm-up
       let passes = 0, tokens = 0;
+      const cpu0 = process.cpuUsage();
       const start = process.hrtime.bigint();
       let elapsed = 0;
       do {
@@ -62,10 +66,13 @@ for (const name of tokenizers) {
         passes++;
         elapsed = Number(process.hrtime.bigint() - start) / 1e9;
       } while (elapsed < minSeconds);
+      const cpu = process.cpuUsage(cpu0);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
       console.log(JSON.stringify({
         library: 'rust-tokenizers (node)', tokenizer: name, corpus, mode,
         threads: mode === 'single' ? 1 : threads, sentences: texts.length, bytes, tokens, passes,
         seconds: elapsed, mbPerSec: (bytes * passes) / 1e6 / elapsed, sentencesPerSec: (texts.length * passes) / elapsed,
+        cpuSeconds, mbPerCpuSec: (bytes * passes) / 1e6 / cpuSeconds,
       }));
     }
   }

@@ -10,8 +10,8 @@ const f = (x, d = 2) => (x === undefined ? 'n/a' : x.toFixed(d));
 
 const keys = [...new Set(rows.map((r) => `${r.tokenizer}\t${r.corpus}`))];
 const batchThreads = Math.max(...rows.filter((r) => r.mode === 'batch').map((r) => r.threads));
-console.log('| tokenizer | corpus | comparison | Glassbox MB/s | Glassbox sentences/s | Rust MB/s | Rust sentences/s | Glassbox / Rust |');
-console.log('|---|---|---|---:|---:|---:|---:|---:|');
+console.log('| tokenizer | corpus | comparison | Glassbox MB/s | Glassbox sentences/s | Rust MB/s | Rust sentences/s | Glassbox / Rust (wall) | Glassbox MB/CPU-s | Rust MB/CPU-s | Glassbox / Rust (CPU) |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const key of keys) {
   const [tok, corpus] = key.split('\t');
   const gSingle = find('glassbox', tok, corpus, 'single', 1);
@@ -25,6 +25,7 @@ for (const key of keys) {
     if (!g && !r) continue;
     if (g && r && g.tokens !== r.tokens) console.error(`warning: ${tok} ${corpus}: token counts differ (Glassbox ${g.tokens}, Rust ${r.tokens})`);
     const ratio = g && r ? `${f(g.mbPerSec / r.mbPerSec)}×` : 'n/a';
-    console.log(`| ${tok} | ${corpus} | ${label} | ${f(g?.mbPerSec)} | ${f(g?.sentencesPerSec, 0)} | ${f(r?.mbPerSec)} | ${f(r?.sentencesPerSec, 0)} | ${ratio} |`);
+    const cpuRatio = g?.mbPerCpuSec && r?.mbPerCpuSec ? `${f(g.mbPerCpuSec / r.mbPerCpuSec)}×` : 'n/a';
+    console.log(`| ${tok} | ${corpus} | ${label} | ${f(g?.mbPerSec)} | ${f(g?.sentencesPerSec, 0)} | ${f(r?.mbPerSec)} | ${f(r?.sentencesPerSec, 0)} | ${ratio} | ${f(g?.mbPerCpuSec)} | ${f(r?.mbPerCpuSec)} | ${cpuRatio} |`);
   }
 }
