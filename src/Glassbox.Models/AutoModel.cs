@@ -2,9 +2,11 @@
 // "architectures" (its first entry), or from "model_type" when a bare base model was saved.
 // Weights are bound strictly, so a checkpoint that lacks a layer fails with the binder's list
 // of missing tensors; an unknown model_type or architecture fails with the list we support.
+// A Hub id instead of a folder resolves through the huggingface_hub cache layout.
 using Glassbox.Models.Architectures;
 using Glassbox.Models.Checkpoints;
 using Glassbox.Models.Configs;
+using Glassbox.Models.Hub;
 
 namespace Glassbox.Models;
 
@@ -59,10 +61,11 @@ public static class AutoModel
         : s_baseModelByType.TryGetValue(config.ModelType, out var a) ? a
         : throw new NotSupportedException($"model_type '{config.ModelType}' is not supported; supported: {string.Join(", ", s_baseModelByType.Keys)}.");
 
-    /// <summary>Loads a Hugging Face model folder (config.json + weights: safetensors, sharded, or .bin).</summary>
-    public static TransformerModel FromPretrained(string directory, bool strict = true)
+    /// <summary>Loads a Hugging Face model folder (config.json + weights: safetensors, sharded, or .bin),
+    /// or a Hub id ("org/name[@revision]") resolved through the Hugging Face cache (see HubClient).</summary>
+    public static TransformerModel FromPretrained(string directoryOrId, bool strict = true, HubOptions? hub = null)
     {
-        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"{directory}: model folder not found.");
+        string directory = HubClient.ResolveModelFolder(directoryOrId, hub);
         string configPath = Path.Combine(directory, "config.json");
         if (!File.Exists(configPath)) throw new FileNotFoundException($"{directory}: no config.json; a Hugging Face model folder needs one.", configPath);
         var config = ModelConfig.Load(configPath);

@@ -134,6 +134,23 @@ public class AutoModelTests
     }
 
     [Fact]
+    public void HubIdsResolveThroughTheCache()
+    {
+        // huggingface_hub's layout: models--org--name/refs/main → commit, snapshots/<commit>/files.
+        using var tmp = new TempDir();
+        const string commit = "0123456789abcdef0123456789abcdef01234567";
+        var snapshot = Path.Combine(tmp.Path, "models--glassbox-test--distilbert-tiny", "snapshots", commit);
+        Directory.CreateDirectory(snapshot);
+        Directory.CreateDirectory(Path.Combine(tmp.Path, "models--glassbox-test--distilbert-tiny", "refs"));
+        File.WriteAllText(Path.Combine(tmp.Path, "models--glassbox-test--distilbert-tiny", "refs", "main"), commit);
+        foreach (var f in new[] { "config.json", "model.safetensors" })
+            File.Copy(Path.Combine(SharedData.Model("distilbert-tiny-random-sst2"), f), Path.Combine(snapshot, f));
+        var model = AutoModel.FromPretrained("glassbox-test/distilbert-tiny", hub: new Hub.HubOptions { CacheDir = tmp.Path, Offline = true });
+        Assert.IsType<DistilBert>(model);
+        Assert.ThrowsAny<Exception>(() => AutoModel.FromPretrained("glassbox-test/absent", hub: new Hub.HubOptions { CacheDir = tmp.Path, Offline = true }));
+    }
+
+    [Fact]
     public void VitFromAutoModelRunsOnProcessedPixels()
     {
         var dir = SharedData.Model("vit-tiny-random");
