@@ -216,56 +216,51 @@ internal sealed class UnicodeScriptsPreTokenizer : PreTokenizer
 
     private static int FixedScript(int c)
     {
-        int raw = Scripts.Of(c);
         if (c == 0x30FC) return Scripts.Han;
         if (c == ' ') return Scripts.Any;
-        return raw switch
-        {
-            Scripts.Hiragana or Scripts.Katakana => Scripts.Han,
-            _ => raw,
-        };
+        int raw = Scripts.Of(c);
+        return raw == Scripts.Hiragana || raw == Scripts.Katakana ? Scripts.Han : raw;
     }
 }
 
-/// <summary>A coarse Unicode script classifier by block ranges (enough for script-change splitting).</summary>
+/// <summary>
+/// Unicode Script property as the Rust UnicodeScripts pre-tokenizer sees it: the ranges of its
+/// scripts table (embedded as unicode-scripts.txt); characters outside every range are "Any".
+/// </summary>
 internal static class Scripts
 {
-    public const int Any = 0, Common = 1, Latin = 2, Greek = 3, Cyrillic = 4, Armenian = 5, Hebrew = 6, Arabic = 7,
-        Devanagari = 8, Bengali = 9, Thai = 10, Hangul = 11, Hiragana = 12, Katakana = 13, Han = 14, Georgian = 15,
-        Ethiopic = 16, Tamil = 17, Other = 18, Inherited = 19;
+    public const int Any = 0;
+    public static readonly int Han, Hiragana, Katakana;
+    private static readonly int[] s_starts, s_ends, s_ids;
+
+    static Scripts()
+    {
+        var names = new Dictionary<string, int> { ["Any"] = 0 };
+        var starts = new List<int>(); var ends = new List<int>(); var ids = new List<int>();
+        using var stream = typeof(Scripts).Assembly.GetManifestResourceStream("Glassbox.Tokenizers.unicode-scripts.txt")
+            ?? throw new InvalidOperationException("Embedded Unicode script table is missing.");
+        using var reader = new StreamReader(stream);
+        string? line;
+        while ((line = reader.ReadLine()) != null)
+        {
+            var parts = line.Split(' ');
+            if (parts.Length != 3) continue;
+            if (!names.TryGetValue(parts[2], out var id)) names[parts[2]] = id = names.Count;
+            starts.Add(int.Parse(parts[0], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture));
+            ends.Add(int.Parse(parts[1], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture));
+            ids.Add(id);
+        }
+        s_starts = starts.ToArray(); s_ends = ends.ToArray(); s_ids = ids.ToArray();
+        Han = names.GetValueOrDefault("Han", -1);
+        Hiragana = names.GetValueOrDefault("Hiragana", -2);
+        Katakana = names.GetValueOrDefault("Katakana", -3);
+    }
 
     public static int Of(int c)
     {
-        if (c < 0x80) return c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' ? Latin : Common;
-        if (c is 0x200C or 0x200D or >= 0xFE00 and <= 0xFE0F or >= 0xE0100 and <= 0xE01EF) return Inherited;
-        if (c is >= 0x1D400 and <= 0x1D7FF || c >= 0x1F000 && c <= 0x1FFFF) return Common;
-        var cat = UnicodeText.Category(c);
-        if (cat == System.Globalization.UnicodeCategory.SpaceSeparator) return Common;
-        if (cat is System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.EnclosingMark
-            && c is >= 0x300 and <= 0x36F or >= 0x1AB0 and <= 0x1AFF or >= 0x1DC0 and <= 0x1DFF or >= 0x20D0 and <= 0x20FF or >= 0xFE20 and <= 0xFE2F)
-            return Inherited;
-        return c switch
-        {
-            >= 0x00C0 and <= 0x024F or >= 0x1E00 and <= 0x1EFF or >= 0x2C60 and <= 0x2C7F or >= 0xA720 and <= 0xA7FF or >= 0xFF21 and <= 0xFF3A or >= 0xFF41 and <= 0xFF5A => cat <= System.Globalization.UnicodeCategory.OtherLetter ? Latin : Common,
-            0xAA or 0xBA or >= 0xFB00 and <= 0xFB06 or >= 0x2160 and <= 0x2188 or 0x2071 or 0x207F or >= 0x2090 and <= 0x209C or 0x212A or 0x212B or 0x2132 or 0x214E => Latin,
-            >= 0xFB13 and <= 0xFB17 => Armenian,
-            >= 0x0370 and <= 0x03FF or >= 0x1F00 and <= 0x1FFF => Greek,
-            >= 0x0400 and <= 0x052F or >= 0x2DE0 and <= 0x2DFF or >= 0xA640 and <= 0xA69F => Cyrillic,
-            >= 0x0530 and <= 0x058F => Armenian,
-            >= 0x0590 and <= 0x05FF => Hebrew,
-            >= 0x0600 and <= 0x06FF or >= 0x0750 and <= 0x077F or >= 0x08A0 and <= 0x08FF or >= 0xFB50 and <= 0xFDFF or >= 0xFE70 and <= 0xFEFF => cat is System.Globalization.UnicodeCategory.OtherPunctuation && c is 0x60C or 0x61B or 0x61F or 0x640 ? Common : Arabic,
-            >= 0x0900 and <= 0x097F => c is 0x964 or 0x965 ? Common : Devanagari,
-            >= 0x0980 and <= 0x09FF => Bengali,
-            >= 0x0B80 and <= 0x0BFF => Tamil,
-            >= 0x0E00 and <= 0x0E7F => c == 0xE3F ? Common : Thai,
-            >= 0x10A0 and <= 0x10FF => Georgian,
-            >= 0x1100 and <= 0x11FF or >= 0x3130 and <= 0x318F or >= 0xAC00 and <= 0xD7AF or >= 0xA960 and <= 0xA97F or >= 0xD7B0 and <= 0xD7FF => Hangul,
-            >= 0x1200 and <= 0x139F => Ethiopic,
-            >= 0x3041 and <= 0x309F => c is 0x309B or 0x309C ? Common : Hiragana,
-            >= 0x30A0 and <= 0x30FF or >= 0x31F0 and <= 0x31FF or >= 0xFF66 and <= 0xFF9D => c is 0x30A0 or 0x30FB or 0x30FC ? Common : Katakana,
-            >= 0x2E80 and <= 0x2FDF or 0x3005 or 0x3007 or >= 0x3021 and <= 0x3029 or >= 0x3038 and <= 0x303B or >= 0x3400 and <= 0x4DBF or >= 0x4E00 and <= 0x9FFF or >= 0xF900 and <= 0xFAFF or >= 0x20000 and <= 0x3134F => Han,
-            _ => cat <= System.Globalization.UnicodeCategory.OtherLetter || cat is System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark ? Other + (c >> 7) : Common,
-        };
+        int i = Array.BinarySearch(s_starts, c);
+        if (i < 0) i = ~i - 1;
+        return i >= 0 && c <= s_ends[i] ? s_ids[i] : Any;
     }
 }
 

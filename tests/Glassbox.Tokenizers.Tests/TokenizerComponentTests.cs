@@ -1,4 +1,4 @@
-// Differential unit tests: ComponentGolden/components.json holds small tokenizer.json
+// Differential unit tests: ComponentGolden/components*.json.gz hold small tokenizer.json
 // configurations (each exercising one or a few components with a tiny inline vocabulary) and the
 // Rust library's output on edge-case texts — empty, whitespace-only, longer than max length,
 // unknown characters, non-BMP characters, combining marks — made by ComponentGolden/generate.mjs.
@@ -11,20 +11,40 @@ namespace Glassbox.Tokenizers.Tests;
 
 public sealed class TokenizerComponentTests(ITestOutputHelper output)
 {
-    private static readonly Lazy<JsonDocument> s_doc = new(() =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "ComponentGolden", "components.json"))));
+    // components.json.gz: fixed edge-case texts; components-fuzz.json.gz: random edge-case texts (FUZZ=1).
+    private static readonly Dictionary<string, JsonDocument> s_docs = new();
+
+    private static JsonDocument Doc(string file)
+    {
+        lock (s_docs)
+        {
+            if (!s_docs.TryGetValue(file, out var d))
+                s_docs[file] = d = ReadGzipJson(Path.Combine(AppContext.BaseDirectory, "ComponentGolden", file));
+            return d;
+        }
+    }
+
+    internal static JsonDocument ReadGzipJson(string path)
+    {
+        using var stream = new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress);
+        return JsonDocument.Parse(stream);
+    }
 
     public static IEnumerable<object[]> Configs()
     {
-        var configs = s_doc.Value.RootElement.GetProperty("configs");
-        for (int i = 0; i < configs.GetArrayLength(); i++) yield return [i, configs[i].GetProperty("name").GetString()!];
+        foreach (var path in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "ComponentGolden"), "components*.json.gz").Order())
+        {
+            string file = Path.GetFileName(path);
+            var configs = Doc(file).RootElement.GetProperty("configs");
+            for (int i = 0; i < configs.GetArrayLength(); i++) yield return [file, i, configs[i].GetProperty("name").GetString()!];
+        }
     }
 
     [Theory]
     [MemberData(nameof(Configs))]
-    public void MatchesRustLibrary(int index, string name)
+    public void MatchesRustLibrary(string file, int index, string name)
     {
-        var config = s_doc.Value.RootElement.GetProperty("configs")[index];
+        var config = Doc(file).RootElement.GetProperty("configs")[index];
         string json = config.GetProperty("tokenizer").GetRawText();
         if (config.TryGetProperty("load_error", out var loadError))
         {

@@ -11,7 +11,7 @@ namespace Glassbox.Tokenizers.Tests;
 public sealed class TokenizerFuzzTests(ITestOutputHelper output)
 {
     private static readonly Lazy<JsonDocument> s_doc = new(() =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "ComponentGolden", "fuzz.json"))));
+        TokenizerComponentTests.ReadGzipJson(Path.Combine(AppContext.BaseDirectory, "ComponentGolden", "fuzz.json.gz")));
 
     [Theory]
     [InlineData("bert-base-uncased")]

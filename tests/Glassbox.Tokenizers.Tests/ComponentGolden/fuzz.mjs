@@ -1,5 +1,5 @@
 // Random edge-case strings through the six real tokenizers (Rust library, npm tokenizers 0.23.2):
-//   npm install tokenizers@0.23.2 && node fuzz.mjs ../../../../shared > fuzz.json
+//   npm install tokenizers@0.23.2 && node fuzz.mjs ../../../../shared | gzip -9n > fuzz.json.gz
 import { createRequire } from 'module';
 const require = createRequire(process.cwd() + '/');
 const { Tokenizer } = require('tokenizers');

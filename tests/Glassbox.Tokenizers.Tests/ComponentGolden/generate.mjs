@@ -2,14 +2,16 @@
 // tiny inline vocabularies) run through the Rust library (npm `tokenizers` 0.23.2) on edge-case
 // texts. TokenizerComponentTests replays every case through Glassbox.
 //
-//   cd /tmp/x && npm install tokenizers@0.23.2 && node generate.mjs > components.json
+//   npm install tokenizers@0.23.2 && node generate.mjs | gzip -9n > components.json.gz
+//   FUZZ=1 node generate.mjs | gzip -9n > components-fuzz.json.gz   (random edge-case texts)
 //
 // Offsets are converted from code points (what the binding reports) to UTF-16 code units.
 import { createRequire } from 'module';
 const require = createRequire(process.cwd() + '/');
 const { Tokenizer } = require('tokenizers');
 
-const TEXTS = [
+const FUZZ = process.env.FUZZ === '1';
+const FIXED_TEXTS = [
   '', ' ', ' \t\n  \r\n ', 'Hello, world!', 'The QUICK brown Fox.', 'héllo wörld café naïve',
   'e\u0301le\u0300ve cafe\u0301 n\u0303', '𝔘𝔫𝔦 𝒎𝒂 😍 👍🏽 👨\u200d👩\u200d👧 x', '我爱自然语言 NLP 123 4567 ｔｅｘｔ',
   "don't stop 3.14 a_b c-d e/f @x #y", 'ﬁ ½ Ⅻ ① ™ Å Ω', 'İstanbul ΣΑΣ ǅ ß', 'a\u0000b\u0007c\u007fd\u200be',
@@ -17,7 +19,29 @@ const TEXTS = [
   'مرحبا שלום नमस्ते สวัสดี', 'unbelievable unaffable playing played', 'hug hugs bun buns pun',
   'The quick brown fox jumps over the lazy dog and keeps running far away from here.',
 ];
-const PAIRS = [['Hello, world!', 'ab ab'], ['', 'x y'], ['low lower', '']];
+// FUZZ=1: random strings from edge-case character pools instead of the fixed texts
+function randomTexts(count) {
+  let seed = 987654;
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const pools = ['abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', ' ', '   ', '\t', '\n', '\u00a0', '\u2003',
+    ".,;:!?'\"()[]-_/@#$%", 'éèêëàâäôöûüçñÉÀŒœßøåÅǅ', '\u0301\u0300\u0308\u0327\u0323\u0342\u0345', 'ᄀ\u1161\u11a8가각',
+    '我爱自然语言日本語のテキスト한국어', 'مرحبا שלום नमस्ते สวัสดี', '😍👍🏽👨‍👩‍👧🇫🇷', '𝔘𝔫𝔦𝒎𝒂𠜎', 'ﬁﬂ½①™Ⅻ℃㎏ｆｕｌｌ', 'ΣΑΣσςİıĲ',
+    '\u0000\u0007\u001f\u007f\ufeff\u200b\u200d', "'s're'll", '[MASK]', '[CLS]', '<s>', 'WORLD', 'low', 'ab', '▁', 'Ġ'];
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    let s = '';
+    const n = 1 + rnd(10);
+    for (let k = 0; k < n; k++) {
+      const chars = [...pools[rnd(pools.length)]];
+      if (chars.length > 8 && rnd(3) > 0) { const m = 1 + rnd(5); for (let j = 0; j < m; j++) s += chars[rnd(chars.length)]; }
+      else s += chars.join('');
+    }
+    out.push(s);
+  }
+  return out;
+}
+const TEXTS = FUZZ ? randomTexts(120) : FIXED_TEXTS;
+const PAIRS = FUZZ ? [] : [['Hello, world!', 'ab ab'], ['', 'x y'], ['low lower', '']];
 
 // every character that may appear after normalisation, plus byte-level and metaspace alphabets
 function charVocab(extra = []) {
@@ -279,6 +303,8 @@ if (args[0] === '--config') {
   const out = [];
   for (let i = 0; i < configs.length; i++) {
     const c = configs[i];
+    if (FUZZ && (c.name.startsWith('truncation') || c.name.startsWith('padding'))) continue;
+    if (FUZZ) delete c.texts;
     try { Tokenizer.fromString(JSON.stringify(c.tokenizer)); } catch (err) { out.push({ name: c.name, tokenizer: c.tokenizer, load_error: String(err) }); continue; }
     let r = spawnSync(process.execPath, [self, '--config', String(i)], { maxBuffer: 1 << 28, encoding: 'utf8' });
     if (r.status === 0) {
