@@ -269,4 +269,22 @@ public sealed class HubTests
         // A local folder wins over an id.
         Assert.Equal(Path.GetFullPath(SharedData.Model("gpt2-tiny-random")), HubClient.ResolveModelFolder(SharedData.Model("gpt2-tiny-random"), new HubOptions { CacheDir = "/nonexistent", Offline = true }));
     }
+
+    [Fact]
+    public void PretrainedFolderOpensConfigAndPreferredWeights()
+    {
+        using (var local = PretrainedFolder.Open(SharedData.Model("llama-tiny-random"), new HubOptions { CacheDir = "/nonexistent", Offline = true }))
+        {
+            Assert.IsType<Glassbox.Models.Configs.LlamaConfig>(local.Config);
+            Assert.Equal(DType.BF16, local.Weights.GetInfo("lm_head.weight").DType);
+            Assert.NotNull(local.File("tokenizer.json"));
+            Assert.Null(local.File("vocab.txt"));
+        }
+        using var server = new HubTestServer();
+        using var cache = new TempDir();
+        server.AddRepo("glassbox-test/tiny-bert", BertRepo());
+        using var hub = PretrainedFolder.Open("glassbox-test/tiny-bert", Options(server, cache));
+        Assert.IsType<SafetensorsFile>(hub.Weights);
+        Assert.Equal("bert", hub.Config.ModelType);
+    }
 }
