@@ -21,19 +21,35 @@ public sealed class Encoding
 
     internal Encoding() { }
 
-    public int[] Ids => IdList.ToArray();
-    public string[] Tokens => TokenList.ToArray();
-    public (int Start, int End)[] Offsets => OffsetList.ToArray();
-    public int[] TypeIds => TypeIdList.ToArray();
-    public int[] AttentionMask => AttentionList.ToArray();
-    public int[] SpecialTokensMask => SpecialList.ToArray();
-    public int?[] WordIds => WordList.ToArray();
+    // The public arrays are built on first read and cached: an encoding is complete when the
+    // tokenizer hands it out. The internal operations that change it drop the caches anyway.
+    private int[]? _ids, _typeIds, _attention, _special;
+    private string[]? _tokens;
+    private (int Start, int End)[]? _offsets;
+    private int?[]? _words, _sequenceIds;
+
+    internal void Invalidate()
+    {
+        _ids = _typeIds = _attention = _special = null;
+        _tokens = null;
+        _offsets = null;
+        _words = _sequenceIds = null;
+    }
+
+    public int[] Ids => _ids ??= IdList.ToArray();
+    public string[] Tokens => _tokens ??= TokenList.ToArray();
+    public (int Start, int End)[] Offsets => _offsets ??= OffsetList.ToArray();
+    public int[] TypeIds => _typeIds ??= TypeIdList.ToArray();
+    public int[] AttentionMask => _attention ??= AttentionList.ToArray();
+    public int[] SpecialTokensMask => _special ??= SpecialList.ToArray();
+    public int?[] WordIds => _words ??= WordList.ToArray();
     public IReadOnlyList<Encoding> Overflowing => OverflowList;
     public int Length => IdList.Count;
 
-    public int?[] SequenceIds
+    public int?[] SequenceIds => _sequenceIds ??= ComputeSequenceIds();
+
+    private int?[] ComputeSequenceIds()
     {
-        get
         {
             var result = new int?[IdList.Count];
             if (SequenceRanges.Count == 0)
@@ -112,15 +128,21 @@ public sealed class Encoding
         SourceText = SourceText,
     };
 
-    internal void SetSequenceId(int sequenceId) => SequenceRanges[sequenceId] = (0, Length);
+    internal void SetSequenceId(int sequenceId)
+    {
+        Invalidate();
+        SequenceRanges[sequenceId] = (0, Length);
+    }
 
     internal void SetTypeIds(int typeId)
     {
+        Invalidate();
         for (int i = 0; i < TypeIdList.Count; i++) TypeIdList[i] = typeId;
     }
 
     internal void Truncate(int maxLen, int stride, TruncationDirection direction)
     {
+        Invalidate();
         int encodingLen = IdList.Count;
         if (maxLen >= encodingLen) return;
         if (maxLen == 0)
@@ -193,6 +215,7 @@ public sealed class Encoding
 
     internal void MergeWith(Encoding pair, bool growingOffsets)
     {
+        Invalidate();
         var overflowings = new List<Encoding>();
         foreach (var selfO in OverflowList)
         {
@@ -227,6 +250,7 @@ public sealed class Encoding
 
     internal void Pad(int targetLength, int padId, int padTypeId, string padToken, PaddingDirection direction)
     {
+        Invalidate();
         foreach (var o in OverflowList) o.Pad(targetLength, padId, padTypeId, padToken, direction);
         if (IdList.Count >= targetLength) return;
         int padLength = targetLength - IdList.Count;

@@ -55,6 +55,7 @@ internal abstract class PostProcessor
     /// <summary>ByteLevel/Roberta offset trimming: leading/trailing spaces of a token are not part of its span.</summary>
     public static void TrimOffsets(Encoding encoding, bool addPrefixSpace)
     {
+        encoding.Invalidate();
         char spaceChar = ByteLevelTables.ByteToChar[' '];
         for (int i = 0; i < encoding.TokenList.Count; i++)
         {
