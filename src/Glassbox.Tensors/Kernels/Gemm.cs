@@ -185,7 +185,14 @@ public static class Gemm
     {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0) { ScaleC(m, n, beta, c, ldc); return; }
-        if (IsSmall(m, n, k)) { Direct(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+        if (IsSmall(m, n, k))
+        {
+            long macs = (long)m * n * k;
+            int t = (int)Math.Clamp(macs / MacsPerThread, 1, Math.Max(1, threads));
+            if (t == 1) Direct(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            else new DirectJob(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, t).Execute();
+            return;
+        }
         if (isa > BestIsa) isa = BestIsa;
         var cfg = ConfigFor(isa);
         new Job(cfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc).Execute(threads);
@@ -222,6 +229,37 @@ public static class Gemm
             float* pa = (float*)_a, pb = (float*)_b, pc = (float*)_c;
             for (int i = Interlocked.Increment(ref _next) - 1; i < batch; i = Interlocked.Increment(ref _next) - 1)
                 Run(isa, 1, transA, transB, m, n, k, alpha, pa + i * strideA, lda, pb + i * strideB, ldb, beta, pc + i * strideC, ldc);
+        }
+    }
+
+    /// <summary>A large single-row (GEMV-like: one token times the LM head) or single-column
+    /// product split into column or row chunks; every element is still computed by the same
+    /// loop, so the bits do not depend on the split.</summary>
+    private sealed unsafe class DirectJob(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
+    {
+        private readonly nint _a = (nint)a, _b = (nint)b, _c = (nint)c;
+
+        public void Execute() =>
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Chunk);
+
+        private void Chunk(int t)
+        {
+            float* pa = (float*)_a, pb = (float*)_b, pc = (float*)_c;
+            if (m == 1 || n >= m)
+            {
+                // columns [j0, j1) of C: columns of op(B)
+                int j0 = (int)((long)n * t / threads), j1 = (int)((long)n * (t + 1) / threads);
+                if (j0 < j1)
+                    Direct(transA, transB, m, j1 - j0, k, alpha, pa, lda, pb + (transB ? (long)j0 * ldb : j0), ldb, beta, pc + j0, ldc);
+            }
+            else
+            {
+                // rows [i0, i1) of C: rows of op(A)
+                int i0 = (int)((long)m * t / threads), i1 = (int)((long)m * (t + 1) / threads);
+                if (i0 < i1)
+                    Direct(transA, transB, i1 - i0, n, k, alpha, pa + (transA ? i0 : (long)i0 * lda), lda, pb, ldb, beta, pc + (long)i0 * ldc, ldc);
+            }
         }
     }
 
