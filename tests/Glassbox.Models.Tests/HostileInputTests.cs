@@ -226,6 +226,28 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public void Protocol4PicklesWithFramesMemoizeAndStackGlobalLoad()
+    {
+        using var dir = new TempDir();
+        var b = new PickleBuilder();
+        void Short(string text) { b.Op(0x8c).Op((byte)text.Length); foreach (var ch in text) b.Op((byte)ch); }
+        b.Op(0x80).Op(4).Op(0x95);
+        for (int i = 0; i < 8; i++) b.Op(0);                                  // FRAME (length unused)
+        Short("collections"); b.Op(0x94); Short("OrderedDict"); b.Op(0x94);  // memo 0, 1
+        b.Op(0x93).Op(0x94);                                                   // STACK_GLOBAL → memo 2
+        b.Op(')').Op('R').Op(0x94).Op('(');                                    // OrderedDict() → memo 3; MARK
+        Short("w"); b.Op(0x94);
+        Short("torch._utils"); Short("_rebuild_tensor_v2"); b.Op(0x93).Op(0x94);
+        b.Op('(').Op('(');
+        Short("storage"); Short("torch"); Short("FloatStorage"); b.Op(0x93); Short("0"); Short("cpu"); b.Op('K').Op(2).Op('t').Op('Q');
+        b.Op('K').Op(0).Op('K').Op(2).Op(0x85).Op('K').Op(1).Op(0x85).Op(0x89).Op('h').Op(2).Op(')').Op('R').Op('t').Op('R');
+        b.Op('u').Op('.');
+        var p = TorchZip(dir, "p4.bin", b.ToArray(), ("archive/data/0", PickleBuilder.Floats(3f, 4f)));
+        using var c = Checkpoint.Open(p);
+        Assert.Equal([3f, 4f], c.ToTensor("w").ToArray());
+    }
+
+    [Fact]
     public void StridedOffsetAndSharedStoragesMaterialiseCorrectly()
     {
         using var dir = new TempDir();
