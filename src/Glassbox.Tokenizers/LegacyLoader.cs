@@ -1,6 +1,7 @@
 // Model folders without tokenizer.json: builds the same pipeline transformers' converters build
-// (BertTokenizer from vocab.txt, GPT2/RobertaTokenizer from vocab.json + merges.txt), reading the
-// options and special tokens from tokenizer_config.json / special_tokens_map.json / config.json.
+// (BertTokenizer from vocab.txt, GPT2/RobertaTokenizer from vocab.json + merges.txt, and
+// SentencePiece models through SentencePieceConverter), reading the options and special tokens
+// from tokenizer_config.json / special_tokens_map.json / config.json.
 
 using System.Text.Json;
 
@@ -29,9 +30,12 @@ internal static class LegacyLoader
             bool roberta = cls.Contains("roberta") || modelType is "roberta" or "xlm-roberta" or "camembert" or "bart" or "longformer";
             return LoadByteLevelBpe(vocabJson, merges, config, specialMap, roberta);
         }
+        // spiece.model / tokenizer.model: converted the way transformers builds tokenizer.json
+        if (SentencePiece.SentencePieceConverter.FolderToTokenizerJson(directory) is { } converted)
+            return Tokenizer.FromJson(converted);
         throw new FileNotFoundException(
-            $"No tokenizer found in {directory}: expected tokenizer.json, vocab.txt, or vocab.json + merges.txt " +
-            "(SentencePiece models are loaded by Glassbox.Tokenizers.SentencePiece).");
+            $"No tokenizer found in {directory}: expected tokenizer.json, vocab.txt, vocab.json + merges.txt, " +
+            "or a SentencePiece spiece.model / tokenizer.model.");
     }
 
     private static JsonElement? ReadJson(string path)

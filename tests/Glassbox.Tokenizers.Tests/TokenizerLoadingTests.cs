@@ -109,6 +109,8 @@ public sealed class TokenizerLoadingTests
     [InlineData("bert-base-uncased")]
     [InlineData("gpt2")]
     [InlineData("roberta-style-gpt2")]
+    [InlineData("llama-2")]
+    [InlineData("rut5-large")]
     public void LegacyFilesMatchGoldens(string name)
     {
         string dir = CopyWithout(name, "tokenizer.json");
