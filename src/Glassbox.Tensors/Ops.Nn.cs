@@ -22,24 +22,26 @@ public static partial class Ops
         CheckNormParam(bias, d, x, "LayerNorm bias");
         int rows = d == 0 ? 0 : x.Length / d;
         var y = Tensor.Empty(x.Shape);
-        var xhat = new float[x.Length];
-        var rstd = new float[rows];
-        var X = x.Span; var Y = y.Span;
-        for (int r = 0; r < rows; r++)
-        {
-            var row = X.Slice(r * d, d);
-            double mean = 0; foreach (var v in row) mean += v; mean /= d;
-            double var = 0; foreach (var v in row) { double c = v - mean; var += c * c; } var /= d;
-            float rs = (float)(1.0 / Math.Sqrt(var + eps));
-            rstd[r] = rs;
-            var xh = xhat.AsSpan(r * d, d);
-            TensorPrimitives.Subtract(row, (float)mean, xh);
-            TensorPrimitives.Multiply(xh, rs, xh);
-            var dst = Y.Slice(r * d, d);
-            if (weight is not null) TensorPrimitives.Multiply(xh, weight.Span, dst); else xh.CopyTo(dst);
-            if (bias is not null) TensorPrimitives.Add(dst, bias.Span, dst);
-        }
         bool rec = Tape.WouldRecord(x) || (weight is not null && Tape.WouldRecord(weight)) || (bias is not null && Tape.WouldRecord(bias));
+        var xhat = rec ? new float[x.Length] : null;
+        var rstd = new float[rows];
+        var xd = x.Data; var yd = y.Data; var wd = weight?.Data; var bd = bias?.Data;
+        Par.Rows(rows, d, (start, end) =>
+        {
+            for (int r = start; r < end; r++)
+            {
+                var row = xd.AsSpan(r * d, d); var dst = yd.AsSpan(r * d, d);
+                float mean = TensorPrimitives.Sum(row) / d;
+                TensorPrimitives.Subtract(row, mean, dst);
+                float var = TensorPrimitives.SumOfSquares(dst) / d;
+                float rs = 1f / MathF.Sqrt(var + eps);
+                rstd[r] = rs;
+                TensorPrimitives.Multiply(dst, rs, dst);
+                if (xhat is not null) dst.CopyTo(xhat.AsSpan(r * d, d));
+                if (wd is not null) TensorPrimitives.Multiply(dst, wd.AsSpan(0, d), dst);
+                if (bd is not null) TensorPrimitives.Add(dst, bd.AsSpan(0, d), dst);
+            }
+        });
         if (rec)
         {
             var inputs = new List<Tensor> { x };
@@ -56,7 +58,7 @@ public static partial class Ops
                     var dxh = new float[d];
                     for (int r = 0; r < rows; r++)
                     {
-                        var gr = G.Slice(r * d, d); var xh = xhat.AsSpan(r * d, d);
+                        var gr = G.Slice(r * d, d); var xh = xhat!.AsSpan(r * d, d);
                         if (weight is not null) TensorPrimitives.Multiply(gr, weight.Span, dxh); else gr.CopyTo(dxh);
                         float m1 = TensorPrimitives.Sum(dxh) / d;
                         float m2 = TensorPrimitives.Dot(dxh, xh) / d;
@@ -69,7 +71,7 @@ public static partial class Ops
                 {
                     var gw = Tensor.Zeros(d); var GW = gw.Span;
                     for (int r = 0; r < rows; r++)
-                        for (int i = 0; i < d; i++) GW[i] += G[r * d + i] * xhat[r * d + i];
+                        for (int i = 0; i < d; i++) GW[i] += G[r * d + i] * xhat![r * d + i];
                     res[wi] = gw;
                 }
                 if (bi > 0 && needs[bi])
@@ -161,7 +163,7 @@ public static partial class Ops
             count++;
         }
         var lsm = Tensor.Empty(logits.Shape);
-        SoftmaxRows(logits.Span, lsm.Span, n, c, 1, log: true);
+        SoftmaxRows(logits.Data, lsm.Data, n, c, 1, log: true);
         double loss = 0;
         var L = lsm.Span;
         for (int i = 0; i < n; i++) if (t[i] != ignoreIndex) loss -= L[i * c + t[i]];

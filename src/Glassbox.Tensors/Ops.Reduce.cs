@@ -180,7 +180,7 @@ public static partial class Ops
     {
         var (outer, dim, inner) = Split(x, axis, "Softmax");
         var y = Tensor.Empty(x.Shape);
-        SoftmaxRows(x.Span, y.Span, outer, dim, inner, log: false);
+        SoftmaxRows(x.Data, y.Data, outer, dim, inner, log: false);
         if (Tape.WouldRecord(x))
             Tape.Add(y, [x], (g, _) =>
             {
@@ -213,7 +213,7 @@ public static partial class Ops
     {
         var (outer, dim, inner) = Split(x, axis, "LogSoftmax");
         var y = Tensor.Empty(x.Shape);
-        SoftmaxRows(x.Span, y.Span, outer, dim, inner, log: true);
+        SoftmaxRows(x.Data, y.Data, outer, dim, inner, log: true);
         if (Tape.WouldRecord(x))
             Tape.Add(y, [x], (g, _) =>
             {
@@ -232,31 +232,34 @@ public static partial class Ops
         return y;
     }
 
-    internal static void SoftmaxRows(ReadOnlySpan<float> X, Span<float> Y, int outer, int dim, int inner, bool log)
+    internal static void SoftmaxRows(float[] X, float[] Y, int outer, int dim, int inner, bool log)
     {
+        if (dim == 0) return;
         if (inner == 1)
         {
-            for (int o = 0; o < outer; o++)
+            Par.Rows(outer, dim, (start, end) =>
             {
-                var src = X.Slice(o * dim, dim); var dst = Y.Slice(o * dim, dim);
-                if (dim == 0) continue;
-                float m = TensorPrimitives.Max(src);
-                if (float.IsNegativeInfinity(m)) m = 0; // all -inf: keep NaN out (result is 0/0 only if every entry is -inf)
-                TensorPrimitives.Subtract(src, m, dst);
-                if (log)
+                float[]? tmp = log ? new float[dim] : null;
+                for (int o = start; o < end; o++)
                 {
-                    using var tmp = Tensor.Empty(dim);
-                    TensorPrimitives.Exp(dst, tmp.Span);
-                    float lse = MathF.Log(TensorPrimitives.Sum(tmp.Span));
-                    TensorPrimitives.Subtract(dst, lse, dst);
+                    var src = X.AsSpan(o * dim, dim); var dst = Y.AsSpan(o * dim, dim);
+                    float m = TensorPrimitives.Max(src);
+                    if (float.IsNegativeInfinity(m)) m = 0; // all -inf: keep NaN out of the max subtraction
+                    TensorPrimitives.Subtract(src, m, dst);
+                    if (log)
+                    {
+                        TensorPrimitives.Exp(dst, tmp);
+                        float lse = MathF.Log(TensorPrimitives.Sum(tmp));
+                        TensorPrimitives.Subtract(dst, lse, dst);
+                    }
+                    else
+                    {
+                        TensorPrimitives.Exp(dst, dst);
+                        float sum = TensorPrimitives.Sum(dst);
+                        TensorPrimitives.Divide(dst, sum, dst);
+                    }
                 }
-                else
-                {
-                    TensorPrimitives.Exp(dst, dst);
-                    float s = TensorPrimitives.Sum(dst);
-                    TensorPrimitives.Divide(dst, s, dst);
-                }
-            }
+            });
             return;
         }
         for (int o = 0; o < outer; o++)

@@ -27,6 +27,7 @@ public sealed partial class Tensor : IDisposable
         _data = data;
         Shape = shape;
         _length = length;
+        TensorScope.Register(this);
     }
 
     /// <summary>Creates a zero-filled tensor with the given shape.</summary>

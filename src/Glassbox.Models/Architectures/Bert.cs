@@ -101,7 +101,12 @@ public sealed class Bert : TransformerModel
             throw new ArgumentException($"{ArchitectureName}: the input has {s} tokens but max_position_embeddings is {_c.MaxPositionEmbeddings}; truncate the input (e.g. --max-length {_c.MaxPositionEmbeddings}).");
         var x = Embeddings(input);
         using var bias = input.AttentionMask is null ? null : Ops.AttentionBias(input.AttentionMask, b, s, s, causal: false);
-        for (int i = 0; i < _c.NumHiddenLayers; i++) x = Block(i, x, bias);
+        for (int i = 0; i < _c.NumHiddenLayers; i++)
+        {
+            // Intermediates of a block go back to the pool when it ends (inference only).
+            using var scope = TensorScope.Enter();
+            x = scope.Keep(Block(i, x, bias));
+        }
 
         switch (_head)
         {

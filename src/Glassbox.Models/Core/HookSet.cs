@@ -74,7 +74,7 @@ public sealed class HookSet
         return Install(pattern, (name, x) =>
         {
             Tape.Current?.Watch(x);
-            c.Set(name, x);
+            c.Set(name, TensorScope.Escape(x));
             return x;
         });
     }

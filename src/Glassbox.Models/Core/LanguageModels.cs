@@ -15,7 +15,7 @@ public sealed class KvCache
     public int Length { get; set; }
 
     public bool TryGet(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out Tensor value) => _items.TryGetValue(key, out value);
-    public void Set(string key, Tensor value) => _items[key] = value;
+    public void Set(string key, Tensor value) => _items[key] = TensorScope.Escape(value);
     public void Clear() { _items.Clear(); Length = 0; }
     public IEnumerable<string> Keys => _items.Keys;
 }
@@ -35,8 +35,8 @@ public interface ICausalLanguageModel : ILanguageModel
     int MaxPositions { get; }
 
     /// <summary>Logits [batch, seq, vocab] for the input tokens. With a cache, the input holds only new
-    /// tokens (positions continue from cache.Length; AttentionMask, when given, covers cache + new
-    /// tokens, i.e. it has batch × (cache.Length + seq) entries) and the cache is extended.</summary>
+    /// tokens (positions continue from cache.Length; AttentionMask, when given, covers the new tokens
+    /// only — the model keeps the earlier part in the cache) and the cache is extended.</summary>
     Tensor ForwardLogits(ModelInput input, KvCache? cache = null);
 
     /// <summary>Applies the final norm and LM head to a residual-stream tensor [.., hidden] (logit lens).
