@@ -370,4 +370,56 @@ public class EncoderForwardTests
                 Assert.True(Math.Abs(expected.Span[i] - output.Logits.Span[i]) <= 1e-4, $"{family} logit {i}: {output.Logits.Span[i]} vs {expected.Span[i]}");
         }
     }
+
+    [Fact]
+    public void HooksPatchAndAblateOnTheNewEncoders()
+    {
+        // Patching blocks.0.hook_resid_post from an identical run changes nothing; zero-ablating head 0's
+        // hook_z equals zeroing that head's input columns of the output projection (computed independently).
+        const string name = "distilbert-tiny-random-sst2";
+        var dir = SharedData.Model(name);
+        var config = Config<DistilBertConfig>(name);
+        using var ckpt = Checkpoint.Open(dir);
+        var model = DistilBert.Load(config, DistilBertHead.SequenceClassification, ckpt);
+        var input = ModelInput.Single([101, 1045, 2293, 2017, 102]);
+        float[] baseline;
+        ActivationCache source;
+        using (model.Hooks.Capture("blocks.0.hook_resid_post", out source)) baseline = model.Forward(input).Logits!.ToArray();
+        using (model.Hooks.PatchFrom(source, "blocks.0.hook_resid_post"))
+            Assert.Equal(baseline, model.Forward(input).Logits!.ToArray());
+
+        int hd = config.Dim / config.NHeads;
+        float[] ablated;
+        using (model.Hooks.Replace("blocks.1.attn.hook_z", (_, z) =>
+        {
+            var y = z.Clone(); // [b, s, heads, d]
+            for (int p = 0; p < z.Shape[1]; p++)
+                for (int j = 0; j < hd; j++) y.Span[(p * config.NHeads + 0) * hd + j] = 0;
+            return y;
+        })) ablated = model.Forward(input).Logits!.ToArray();
+        var edited = ckpt.Names.ToDictionary(n => n, n => ckpt.ToTensor(n));
+        var w = edited["distilbert.transformer.layer.1.attention.out_lin.weight"]; // [out, in]; head 0 is input columns 0..hd-1
+        for (int o = 0; o < config.Dim; o++)
+            for (int j = 0; j < hd; j++) w.Span[o * config.Dim + j] = 0;
+        var other = new DistilBert(config, DistilBertHead.SequenceClassification, edited);
+        var expected = other.Forward(input).Logits!.ToArray();
+        for (int j = 0; j < expected.Length; j++) Assert.True(Math.Abs(expected[j] - ablated[j]) <= 1e-5, $"label {j}: {ablated[j]} vs {expected[j]}");
+        Assert.True(Math.Abs(ablated[0] - baseline[0]) > 1e-6, "ablating a head should change the output");
+
+        // ViT: the same patching identity over every block.
+        var vdir = SharedData.Model("vit-tiny-random");
+        using var vckpt = Checkpoint.Open(vdir);
+        var vit = Vit.Load(Config<VitConfig>("vit-tiny-random"), VitHead.ImageClassification, vckpt);
+        var pixels = VitImageProcessor.FromPretrained(vdir).Preprocess(Path.Combine(vdir, "example.png"));
+        float[] vbase;
+        ActivationCache vsource;
+        using (vit.Hooks.Capture("blocks.*.hook_resid_post", out vsource)) vbase = vit.Forward(pixels).Logits!.ToArray();
+        using (vit.Hooks.PatchFrom(vsource, "blocks.*.hook_resid_post"))
+            Assert.Equal(vbase, vit.Forward(pixels).Logits!.ToArray());
+        // Patching from a different image does change the result.
+        ActivationCache zeroRun;
+        using (vit.Hooks.Capture("blocks.0.hook_resid_post", out zeroRun)) vit.Forward(Tensor.Zeros(1, 3, 32, 32));
+        using (vit.Hooks.PatchFrom(zeroRun, "blocks.0.hook_resid_post"))
+            Assert.NotEqual(vbase, vit.Forward(pixels).Logits!.ToArray());
+    }
 }
