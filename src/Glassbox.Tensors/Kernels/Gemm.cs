@@ -510,6 +510,11 @@ public static class Gemm
                     int p = 0;
                     for (; p <= kc - 4; p += 4)
                     {
+                        if ((p & 15) == 0)
+                        {
+                            Sse.Prefetch0(s0 + p + 64); Sse.Prefetch0(s1 + p + 64);
+                            Sse.Prefetch0(s2 + p + 64); Sse.Prefetch0(s3 + p + 64);
+                        }
                         var x0 = Sse.LoadVector128(s0 + p);
                         var x1 = Sse.LoadVector128(s1 + p);
                         var x2 = Sse.LoadVector128(s2 + p);
@@ -572,6 +577,13 @@ public static class Gemm
                 {
                     float* src = b + (long)(p0 + p) * ldb + j0 + c0;
                     float* d = dst + p * NR;
+                    if (Sse.IsSupported)
+                    {
+                        // Rows ldb apart: prefetch the row 8 steps ahead (the stride defeats
+                        // the hardware prefetcher when ldb is large).
+                        Sse.Prefetch0(src + 8L * ldb);
+                        Sse.Prefetch0(src + 8L * ldb + cols - 1);
+                    }
                     int j = 0;
                     if (Vector256.IsHardwareAccelerated)
                         for (; j <= cols - 8; j += 8)
@@ -607,13 +619,17 @@ public static class Gemm
     /// <summary>Transposed-B packing with 8×8 AVX transposes (nn.Linear's x·Wᵀ is the common case).</summary>
     private static unsafe void PackBTransposed8(int NR, float* b, int ldb, int p0, int j0, int kc, float* dst)
     {
-        for (int jb = 0; jb < NR; jb += 8)
+        // p-outer so each source row is read a cache line at a time across all NR rows; NR row
+        // streams are more than the hardware prefetcher follows, so prefetch 4 lines ahead.
+        float* s0 = b + (long)j0 * ldb + p0;
+        int p = 0;
+        for (; p <= kc - 8; p += 8)
         {
-            float* s0 = b + (long)(j0 + jb) * ldb + p0;
-            int p = 0;
-            for (; p <= kc - 8; p += 8)
+            if ((p & 15) == 0 && Sse.IsSupported)
+                for (int j = 0; j < NR; j++) Sse.Prefetch0(s0 + (long)j * ldb + p + 64);
+            for (int jb = 0; jb < NR; jb += 8)
             {
-                float* s = s0 + p;
+                float* s = s0 + (long)jb * ldb + p;
                 var r0 = Avx.LoadVector256(s);
                 var r1 = Avx.LoadVector256(s + ldb);
                 var r2 = Avx.LoadVector256(s + 2 * (long)ldb);
@@ -641,10 +657,10 @@ public static class Gemm
                 Avx.Store(d + 6 * NR, Avx.Permute2x128(u2, u6, 0x31));
                 Avx.Store(d + 7 * NR, Avx.Permute2x128(u3, u7, 0x31));
             }
-            for (; p < kc; p++)
-                for (int j = 0; j < 8; j++)
-                    dst[(long)p * NR + jb + j] = s0[(long)j * ldb + p];
         }
+        for (; p < kc; p++)
+            for (int j = 0; j < NR; j++)
+                dst[(long)p * NR + j] = s0[(long)j * ldb + p];
     }
 
     // ---------------------------------------------------------------- micro-kernels
