@@ -650,6 +650,12 @@ public class JpegImageTests
         longSeg[sof + 2] = 0x7F;
         Assert.Contains("declares", Assert.Throws<ImageFormatException>(() => Jpeg.Decode(longSeg, "l.jpg")).Message);
         Assert.Contains("no SOI", Assert.Throws<ImageFormatException>(() => Jpeg.Decode([1, 2, 3], "x.jpg")).Message);
+        // Under the pixel limit but with almost no data: rejected without allocating the planes.
+        var bomb = (byte[])good.Clone();
+        bomb[sof + 5] = 0x23; bomb[sof + 6] = 0x28; bomb[sof + 7] = 0x23; bomb[sof + 8] = 0x28; // 9000×9000
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Contains("truncated", Assert.Throws<ImageFormatException>(() => Jpeg.Decode(bomb, "b.jpg")).Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20);
     }
 
     private static int FindMarker(byte[] b, byte m)

@@ -166,6 +166,11 @@ public static class Jpeg
                         comps[i] = c;
                     }
                     hmax = comps.Max(c => c.H); vmax = comps.Max(c => c.V);
+                    // Every block costs at least two bits (a DC code and an end-of-block code), so a
+                    // file too small for its declared size fails here, before the planes are allocated.
+                    long minBlocks = comps.Sum(c => (long)(((long)width * c.H / hmax + 7) / 8) * (((long)height * c.V / vmax + 7) / 8));
+                    if ((long)(data.Length - pos) * 8 < minBlocks * 2)
+                        throw Fail(name, $"truncated: {width}×{height} needs at least {minBlocks} coded blocks but only {data.Length - pos} bytes follow the frame header");
                     int mcusX = (width + 8 * hmax - 1) / (8 * hmax), mcusY = (height + 8 * vmax - 1) / (8 * vmax);
                     foreach (var c in comps)
                     {
