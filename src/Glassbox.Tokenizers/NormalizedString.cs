@@ -98,6 +98,9 @@ internal sealed class NormalizedString
         if (!IsBoundary(_normalized, start) || !IsBoundary(_normalized, end)) return null;
         var orig = NormalizedToOriginal(start, end);
         if (orig is not { } o) return null;
+        // The whole string: nothing to shift or cut, so the string itself is the slice (its old
+        // owner, a split being replaced, never uses it again).
+        if (start == 0 && end == _normalized.Length && o.Start == 0 && o.End == Original.Length && end > 0) return this;
         string original = o.Start >= 0 && o.End <= Original.Length && o.Start <= o.End ? Original.Substring(o.Start, o.End - o.Start) : "";
         int n = end - start;
         var s = new int[n];
