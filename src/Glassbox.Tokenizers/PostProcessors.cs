@@ -210,16 +210,19 @@ internal sealed class TemplatePostProcessor : PostProcessor
     {
         var template = encodings.Count == 2 ? _pair : _single;
         var result = new List<Encoding>();
+        var used = new bool[encodings.Count];
         foreach (var piece in template)
         {
             if (piece.IsSequence)
             {
                 int i = piece.SequenceIndex;
                 if (i >= encodings.Count) throw new TokenizationException("TemplateProcessing: the template refers to sequence B but no pair was given.");
-                var e = encodings[i];
+                // a sequence used twice in a template needs its own copy each time
+                var e = used[i] ? encodings[i].Clone() : encodings[i];
+                used[i] = true;
                 e.SetTypeIds(piece.TypeId);
                 e.SetSequenceId(i);
-                result.Add(e.Clone());
+                result.Add(e);
             }
             else if (addSpecialTokens)
             {

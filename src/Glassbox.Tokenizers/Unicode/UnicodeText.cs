@@ -3,7 +3,11 @@
 // normaliser (unicode-normalization-alignments) reports, for every output character, how it
 // relates to the input characters — which is what drives offset alignment. So decomposition,
 // canonical reordering and composition are reimplemented here over Unicode 9.0 data (the version
-// that crate ships), loaded from the embedded table `unicode9-normalization.txt`.
+// that crate ships), loaded from the embedded table `unicode9-normalization.txt` — extracted
+// from that crate's generated tables: lines `C cp class` (canonical combining class), `P a b c`
+// (canonical composition), `D cp ...` / `K cp ...` (full canonical / compatibility decomposition)
+// and `M cp` (General_Category=Mark), code points in hex. `unicode-scripts.txt` (`start end
+// Script`) likewise holds the Rust library's own script ranges for the UnicodeScripts pre-tokenizer.
 
 using System.Globalization;
 using System.Reflection;
