@@ -21,6 +21,23 @@ public sealed class Encoding
 
     internal Encoding() { }
 
+    internal Encoding(int capacity)
+    {
+        IdList = new(capacity); TypeIdList = new(capacity); TokenList = new(capacity); WordList = new(capacity);
+        OffsetList = new(capacity); SpecialList = new(capacity); AttentionList = new(capacity);
+    }
+
+    internal void AppendFrom(Encoding e, int typeId)
+    {
+        IdList.AddRange(e.IdList);
+        TokenList.AddRange(e.TokenList);
+        WordList.AddRange(e.WordList);
+        OffsetList.AddRange(e.OffsetList);
+        SpecialList.AddRange(e.SpecialList);
+        AttentionList.AddRange(e.AttentionList);
+        for (int i = 0; i < e.Length; i++) TypeIdList.Add(typeId);
+    }
+
     // The public arrays are built on first read and cached: an encoding is complete when the
     // tokenizer hands it out. The internal operations that change it drop the caches anyway.
     private int[]? _ids, _typeIds, _attention, _special;
@@ -206,8 +223,10 @@ public sealed class Encoding
         SourceText = e.SourceText ?? SourceText;
     }
 
-    internal static Encoding Merge(IEnumerable<Encoding> encodings, bool growingOffsets)
+    internal static Encoding Merge(IReadOnlyList<Encoding> encodings, bool growingOffsets)
     {
+        // merging one encoding into an empty one gives that encoding
+        if (encodings.Count == 1) return encodings[0];
         var e = new Encoding();
         foreach (var sub in encodings) e.MergeWith(sub, growingOffsets);
         return e;

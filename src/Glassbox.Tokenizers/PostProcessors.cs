@@ -8,7 +8,7 @@ internal abstract class PostProcessor
     public abstract List<Encoding> ProcessEncodings(List<Encoding> encodings, bool addSpecialTokens);
 
     /// <summary>Rust's PostProcessor::process: sets sequence and type ids, processes, merges.</summary>
-    public Encoding Process(Encoding encoding, Encoding? pair, bool addSpecialTokens)
+    public virtual Encoding Process(Encoding encoding, Encoding? pair, bool addSpecialTokens)
     {
         var encodings = pair != null ? new List<Encoding> { encoding, pair } : new List<Encoding> { encoding };
         for (int i = 0; i < encodings.Count; i++)
@@ -205,6 +205,40 @@ internal sealed class TemplatePostProcessor : PostProcessor
         pieces.Where(p => !p.IsSequence).Sum(p => _specialTokens.TryGetValue(p.SpecialId, out var t) ? t.Ids.Length : 0);
 
     public override int AddedTokens(bool isPair) => isPair ? _addedPair : _addedSingle;
+
+    // The top-level call (not inside a Sequence, where later processors must see the pieces):
+    // without overflowing pieces the merged encoding is assembled directly, which is what merging
+    // the per-piece encodings gives.
+    public override Encoding Process(Encoding encoding, Encoding? pair, bool addSpecialTokens)
+    {
+        var encodings = pair != null ? new List<Encoding> { encoding, pair } : new List<Encoding> { encoding };
+        var template = encodings.Count == 2 ? _pair : _single;
+        if (encodings.All(e => e.OverflowList.Count == 0) && template.All(p => !p.IsSequence || p.SequenceIndex < encodings.Count))
+        {
+            // No overflowing pieces: assemble the merged encoding directly (what merging the
+            // per-piece encodings gives).
+            int total = encodings.Sum(e => e.Length) + (addSpecialTokens ? AddedTokens(encodings.Count == 2) : 0);
+            var merged = new Encoding(total);
+            foreach (var piece in template)
+            {
+                if (piece.IsSequence)
+                {
+                    var e = encodings[piece.SequenceIndex];
+                    int start = merged.Length;
+                    merged.AppendFrom(e, piece.TypeId);
+                    merged.SequenceRanges[piece.SequenceIndex] = (start, merged.Length);
+                }
+                else if (addSpecialTokens)
+                {
+                    var (ids, tokens) = _specialTokens[piece.SpecialId];
+                    for (int k = 0; k < ids.Length; k++) merged.AddSpecial(ids[k], tokens[k], piece.TypeId);
+                }
+            }
+            merged.SourceText = encodings[0].SourceText;
+            return merged;
+        }
+        return base.Process(encoding, pair, addSpecialTokens);
+    }
 
     public override List<Encoding> ProcessEncodings(List<Encoding> encodings, bool addSpecialTokens)
     {
