@@ -24,6 +24,20 @@ public sealed class TensorScope : IDisposable
         return s;
     }
 
+    /// <summary>Runs code outside every scope (until disposed): tensors it creates are owned by no
+    /// scope. Hook callbacks run this way, since user code there may keep what it creates.</summary>
+    public static IDisposable Suspend()
+    {
+        var saved = t_current;
+        t_current = null;
+        return new Resume(saved);
+    }
+
+    private sealed class Resume(TensorScope? saved) : IDisposable
+    {
+        public void Dispose() => t_current = saved;
+    }
+
     internal static void Register(Tensor t)
     {
         var s = t_current;

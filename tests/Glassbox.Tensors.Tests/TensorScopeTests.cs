@@ -39,3 +39,17 @@ public class TensorScopeTests
         Assert.Equal(2 * MathF.Exp(2f), g.Span[1], 4);
     }
 }
+
+public class TensorScopeSuspendTests
+{
+    [Fact]
+    public void TensorsCreatedWhileSuspendedBelongToNoScope()
+    {
+        Tensor inside;
+        using (TensorScope.Enter())
+        {
+            using (TensorScope.Suspend()) inside = Tensor.Ones(2);
+        }
+        Assert.False(inside.IsDisposed);
+    }
+}

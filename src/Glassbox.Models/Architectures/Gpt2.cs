@@ -95,7 +95,11 @@ public sealed class Gpt2 : TransformerModel, ICausalLanguageModel, ILastTokenLog
         var x = Ops.Add(tok, pos);
         if (input.TokenTypeIds is not null) // GPT-2 embeds token types with the word embeddings
             x = Ops.Add(x, Hooks.Apply("hook_type_embed", Ops.Embedding(P(P_ + "wte.weight"), input.TokenTypeIds, b, s)));
-        for (int i = 0; i < _c.NLayer; i++) x = Block(i, x, step);
+        for (int i = 0; i < _c.NLayer; i++)
+        {
+            using var scope = TensorScope.Enter(); // block intermediates back to the pool (inference)
+            x = scope.Keep(Block(i, x, step));
+        }
         step.Commit();
         var final = Hooks.Apply("ln_final.hook_normalized", Ops.LayerNorm(x, P(P_ + "ln_f.weight"), P(P_ + "ln_f.bias"), _c.LayerNormEpsilon));
         var head = lastOnly && input.SeqLength > 1 ? Ops.Narrow(final, 1, input.SeqLength - 1, 1) : final;

@@ -100,7 +100,11 @@ public sealed class GptNeoX : TransformerModel, ICausalLanguageModel, ILastToken
     {
         var step = CausalStep.Begin(ArchitectureName, input, cache, _c.MaxPositionEmbeddings, "max_position_embeddings");
         var x = Hooks.Apply("hook_embed", Ops.Embedding(P(P_ + "embed_in.weight"), input.InputIds, input.Batch, input.SeqLength));
-        for (int i = 0; i < _c.NumHiddenLayers; i++) x = Block(i, x, step);
+        for (int i = 0; i < _c.NumHiddenLayers; i++)
+        {
+            using var scope = TensorScope.Enter(); // block intermediates back to the pool (inference)
+            x = scope.Keep(Block(i, x, step));
+        }
         step.Commit();
         var final = Hooks.Apply("ln_final.hook_normalized", Ops.LayerNorm(x, P(P_ + "final_layer_norm.weight"), P(P_ + "final_layer_norm.bias"), _c.LayerNormEps));
         var head = lastOnly && input.SeqLength > 1 ? Ops.Narrow(final, 1, input.SeqLength - 1, 1) : final;

@@ -106,7 +106,11 @@ public sealed class Llama : TransformerModel, ICausalLanguageModel, ILastTokenLo
     {
         var step = CausalStep.Begin(ArchitectureName, input, cache, _c.MaxPositionEmbeddings, "max_position_embeddings");
         var x = Hooks.Apply("hook_embed", Ops.Embedding(P(P_ + "embed_tokens.weight"), input.InputIds, input.Batch, input.SeqLength));
-        for (int i = 0; i < _c.NumHiddenLayers; i++) x = Block(i, x, step);
+        for (int i = 0; i < _c.NumHiddenLayers; i++)
+        {
+            using var scope = TensorScope.Enter(); // block intermediates back to the pool (inference)
+            x = scope.Keep(Block(i, x, step));
+        }
         step.Commit();
         var final = Hooks.Apply("ln_final.hook_normalized", Ops.RmsNorm(x, P(P_ + "norm.weight"), _c.RmsNormEps));
         var head = lastOnly && input.SeqLength > 1 ? Ops.Narrow(final, 1, input.SeqLength - 1, 1) : final;

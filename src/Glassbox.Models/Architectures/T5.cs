@@ -164,7 +164,11 @@ public sealed class T5 : TransformerModel, ISeq2SeqLanguageModel
             using var mask = Ops.AttentionBias(input.AttentionMask, b, s, s, causal: false);
             bias = Ops.Add(bias, mask);
         }
-        for (int i = 0; i < _c.NumLayers; i++) x = EncoderBlock(i, x, bias);
+        for (int i = 0; i < _c.NumLayers; i++)
+        {
+            using var scope = TensorScope.Enter(); // block intermediates back to the pool (inference)
+            x = scope.Keep(EncoderBlock(i, x, bias));
+        }
         return Hooks.Apply("encoder.ln_final.hook_normalized", Ops.RmsNorm(x, P("encoder.final_layer_norm.weight"), _eps));
     }
 
@@ -194,7 +198,11 @@ public sealed class T5 : TransformerModel, ISeq2SeqLanguageModel
         var selfBias = Ops.Add(PositionBias("decoder.", t, past + t, past, bidirectional: false), causal);
         // Cross-attention has no position bias: only the source padding mask.
         var crossBias = encoderMask is null ? null : Ops.AttentionBias(encoderMask, b, t, src, causal: false);
-        for (int i = 0; i < _c.NumDecoderLayers; i++) y = DecoderBlock(i, y, selfBias, encoderHidden, crossBias, cache);
+        for (int i = 0; i < _c.NumDecoderLayers; i++)
+        {
+            using var scope = TensorScope.Enter(); // block intermediates back to the pool (inference)
+            y = scope.Keep(DecoderBlock(i, y, selfBias, encoderHidden, crossBias, cache));
+        }
         if (cache is not null) cache.Length = past + t;
         return Hooks.Apply("decoder.ln_final.hook_normalized", Ops.RmsNorm(y, P("decoder.final_layer_norm.weight"), _eps));
     }

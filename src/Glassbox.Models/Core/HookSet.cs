@@ -57,7 +57,10 @@ public sealed class HookSet
         foreach (var e in _entries.ToArray())
             if (e.IsMatch(name))
             {
-                var y = e.Fn(name, x);
+                // A hook may keep what it sees (or returns) beyond the block: release neither.
+                TensorScope.Escape(x);
+                Tensor y;
+                using (TensorScope.Suspend()) y = e.Fn(name, x);
                 if (!ShapeUtil.Equal(y.Shape, x.Shape))
                     throw new InvalidOperationException($"Hook at '{name}' returned shape {ShapeUtil.Format(y.Shape)}; the activation has shape {ShapeUtil.Format(x.Shape)}.");
                 x = y;
