@@ -126,7 +126,11 @@ public sealed class DistilBert : TransformerModel
             throw new ArgumentException($"{ArchitectureName}: the input has {s} tokens but max_position_embeddings is {_c.MaxPositionEmbeddings}; truncate the input (e.g. --max-length {_c.MaxPositionEmbeddings}).");
         var x = Embeddings(input);
         using var bias = input.AttentionMask is null ? null : Ops.AttentionBias(input.AttentionMask, b, s, s, causal: false);
-        for (int i = 0; i < _c.NLayers; i++) x = Block(i, x, bias);
+        for (int i = 0; i < _c.NLayers; i++)
+        {
+            using var scope = TensorScope.Enter(); // block intermediates back to the pool (inference)
+            x = scope.Keep(Block(i, x, bias));
+        }
 
         switch (_head)
         {

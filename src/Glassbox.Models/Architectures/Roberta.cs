@@ -129,7 +129,11 @@ public sealed class Roberta : TransformerModel
             throw new ArgumentException($"{ArchitectureName}: the input has {s} tokens but at most {MaxTokens} fit (max_position_embeddings {_c.MaxPositionEmbeddings} minus padding_idx + 1); truncate the input (e.g. --max-length {MaxTokens}).");
         var x = Embeddings(input);
         using var bias = input.AttentionMask is null ? null : Ops.AttentionBias(input.AttentionMask, b, s, s, causal: false);
-        for (int i = 0; i < _c.NumHiddenLayers; i++) x = Block(i, x, bias);
+        for (int i = 0; i < _c.NumHiddenLayers; i++)
+        {
+            using var scope = TensorScope.Enter(); // block intermediates back to the pool (inference)
+            x = scope.Keep(Block(i, x, bias));
+        }
 
         switch (_head)
         {

@@ -113,7 +113,11 @@ public sealed class Vit : TransformerModel
         int b = pixelValues.Shape[0], h = _c.HiddenSize;
 
         var x = Embeddings(pixelValues);
-        for (int i = 0; i < _c.NumHiddenLayers; i++) x = Block(i, x);
+        for (int i = 0; i < _c.NumHiddenLayers; i++)
+        {
+            using var scope = TensorScope.Enter(); // block intermediates back to the pool (inference)
+            x = scope.Keep(Block(i, x));
+        }
         var normed = Hooks.Apply("ln_final.hook_normalized", Ops.LayerNorm(x, P(P0 + "layernorm.weight"), P(P0 + "layernorm.bias"), _c.LayerNormEps));
 
         if (_head == VitHead.ImageClassification)
