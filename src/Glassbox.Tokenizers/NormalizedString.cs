@@ -16,16 +16,28 @@ public enum SplitDelimiterBehavior { Removed, Isolated, MergedWithPrevious, Merg
 internal sealed class NormalizedString
 {
     private string _normalized;
-    // alignment of normalized unit i: [_alignStart[i], _alignEnd[i]) in Original
+    // Alignment of normalized unit i: [AS(i), AE(i)) in Original. A slice shares its parent's
+    // arrays through an index offset and a value delta until it is transformed.
     private int[] _alignStart;
     private int[] _alignEnd;
+    private int _aOff, _aDelta;
 
-    public string Original { get; }
+    private int AS(int i) => _alignStart[_aOff + i] - _aDelta;
+    private int AE(int i) => _alignEnd[_aOff + i] - _aDelta;
+
+    // Original is a range of the root text, materialised only when asked for.
+    private readonly string _root;
+    private readonly int _rootStart;
+    private string? _original;
+
+    public int OriginalLength { get; }
+    public string Original => _original ??= _rootStart == 0 && OriginalLength == _root.Length ? _root : _root.Substring(_rootStart, OriginalLength);
     public int OriginalShift { get; }
 
     public NormalizedString(string original)
     {
-        Original = original;
+        _root = original;
+        OriginalLength = original.Length;
         _normalized = original;
         _alignStart = new int[original.Length];
         _alignEnd = new int[original.Length];
@@ -45,12 +57,16 @@ internal sealed class NormalizedString
         }
     }
 
-    private NormalizedString(string original, string normalized, int[] start, int[] end, int shift)
+    private NormalizedString(string root, int rootStart, int originalLength, string normalized, int[] start, int[] end, int aOff, int aDelta, int shift)
     {
-        Original = original;
+        _root = root;
+        _rootStart = rootStart;
+        OriginalLength = originalLength;
         _normalized = normalized;
         _alignStart = start;
         _alignEnd = end;
+        _aOff = aOff;
+        _aDelta = aDelta;
         OriginalShift = shift;
     }
 
@@ -58,7 +74,7 @@ internal sealed class NormalizedString
     public int Length => _normalized.Length;
     public bool IsEmpty => _normalized.Length == 0;
 
-    public (int Start, int End) OffsetsOriginal => (OriginalShift, OriginalShift + Original.Length);
+    public (int Start, int End) OffsetsOriginal => (OriginalShift, OriginalShift + OriginalLength);
 
     /// <summary>Normalized range to original range (relative to this string's Original), as Rust's convert_offsets.</summary>
     public (int Start, int End)? NormalizedToOriginal(int start, int end)
@@ -66,7 +82,7 @@ internal sealed class NormalizedString
         if (start == end) return (start, end);
         if (start > end) return null;
         if (end > _normalized.Length || start < 0) return null;
-        return (_alignStart[start], _alignEnd[end - 1]);
+        return (AS(start), AE(end - 1));
     }
 
     /// <summary>Original range to normalized range, as Rust's convert_offsets with Range::Original.</summary>
@@ -74,13 +90,13 @@ internal sealed class NormalizedString
     {
         if (start == end) return (start, end);
         if (start > end) return null;
-        if (Original.Length == 0 && start == 0 && end == 0) return (0, _normalized.Length);
+        if (OriginalLength == 0 && start == 0 && end == 0) return (0, _normalized.Length);
         int? s = null, e = null;
-        for (int i = 0; i < _alignStart.Length; i++)
+        for (int i = 0; i < _normalized.Length; i++)
         {
-            if (!(end >= _alignEnd[i])) break;
-            if (s == null && start <= _alignStart[i] && _alignStart[i] != _alignEnd[i]) s = i;
-            if (end >= _alignEnd[i]) e = i + 1;
+            if (!(end >= AE(i))) break;
+            if (s == null && start <= AS(i) && AS(i) != AE(i)) s = i;
+            if (end >= AE(i)) e = i + 1;
         }
         return (s, e) switch
         {
@@ -100,17 +116,10 @@ internal sealed class NormalizedString
         if (orig is not { } o) return null;
         // The whole string: nothing to shift or cut, so the string itself is the slice (its old
         // owner, a split being replaced, never uses it again).
-        if (start == 0 && end == _normalized.Length && o.Start == 0 && o.End == Original.Length && end > 0) return this;
-        string original = o.Start >= 0 && o.End <= Original.Length && o.Start <= o.End ? Original.Substring(o.Start, o.End - o.Start) : "";
-        int n = end - start;
-        var s = new int[n];
-        var e = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            s[i] = _alignStart[start + i] - o.Start;
-            e[i] = _alignEnd[start + i] - o.Start;
-        }
-        return new NormalizedString(original, _normalized.Substring(start, n), s, e, OriginalShift + o.Start);
+        if (start == 0 && end == _normalized.Length && o.Start == 0 && o.End == OriginalLength && end > 0) return this;
+        bool validOriginal = o.Start >= 0 && o.End <= OriginalLength && o.Start <= o.End;
+        return new NormalizedString(_root, validOriginal ? _rootStart + o.Start : _rootStart, validOriginal ? o.End - o.Start : 0,
+            _normalized.Substring(start, end - start), _alignStart, _alignEnd, _aOff + start, _aDelta + o.Start, OriginalShift + o.Start);
     }
 
     private static bool IsBoundary(string s, int i) =>
@@ -142,12 +151,12 @@ internal sealed class NormalizedString
             if (changes > 0)
             {
                 if (idx < 1) { aS = 0; aE = 0; }
-                else { aS = _alignStart[idx - 1]; aE = _alignEnd[idx - 1]; }
+                else { aS = AS(idx - 1); aE = AE(idx - 1); }
             }
             else
             {
-                if (idx < _alignStart.Length) { aS = _alignStart[idx]; aE = _alignEnd[idx]; }
-                else if (idx > 0) { aS = _alignStart[idx - 1]; aE = _alignEnd[idx - 1]; }
+                if (idx < _normalized.Length) { aS = AS(idx); aE = AE(idx); }
+                else if (idx > 0) { aS = AS(idx - 1); aE = AE(idx - 1); }
                 else { aS = 0; aE = 0; }
             }
             if (changes <= 0)
@@ -175,14 +184,13 @@ internal sealed class NormalizedString
         int newLen = oldLen - removed + sb.Length;
         var ns = new int[newLen];
         var ne = new int[newLen];
-        Array.Copy(_alignStart, 0, ns, 0, nStart);
-        Array.Copy(_alignEnd, 0, ne, 0, nStart);
+        for (int i = 0; i < nStart; i++) { ns[i] = AS(i); ne[i] = AE(i); }
         newStart.CopyTo(ns, nStart);
         newEnd.CopyTo(ne, nStart);
-        Array.Copy(_alignStart, nEnd, ns, nStart + sb.Length, oldLen - nEnd);
-        Array.Copy(_alignEnd, nEnd, ne, nStart + sb.Length, oldLen - nEnd);
+        for (int i = nEnd; i < oldLen; i++) { ns[i - nEnd + nStart + sb.Length] = AS(i); ne[i - nEnd + nStart + sb.Length] = AE(i); }
         _alignStart = ns;
         _alignEnd = ne;
+        _aOff = _aDelta = 0;
         _normalized = string.Concat(_normalized.AsSpan(0, nStart), sb.ToString(), _normalized.AsSpan(nEnd));
     }
 
@@ -217,6 +225,15 @@ internal sealed class NormalizedString
         if (changed) _normalized = new string(chars);
         return true;
     }
+
+    /// <summary>Replaces each UTF-16 unit by the corresponding one of a string of the same length (alignments unchanged).</summary>
+    public void ReplaceOneToOne(string replacement)
+    {
+        if (replacement.Length != _normalized.Length) throw new ArgumentException("length differs", nameof(replacement));
+        _normalized = replacement;
+    }
+
+    public bool IsAscii() => AllBelow(0x80);
 
     private bool AllBelow(int limit)
     {
@@ -345,12 +362,12 @@ internal sealed class NormalizedString
         {
             if (!isMatch) continue;
             sb.Append(_normalized, lastEnd, start - lastEnd);
-            for (int i = lastEnd; i < start; i++) { ns.Add(_alignStart[i]); ne.Add(_alignEnd[i]); }
+            for (int i = lastEnd; i < start; i++) { ns.Add(AS(i)); ne.Add(AE(i)); }
             // All content characters are insertions after the removed match: they share the
             // alignment of the unit at (end - 1)... exactly as Rust computes it with offset = end.
             int idx = end;
-            int aS = idx < 1 ? 0 : _alignStart[idx - 1];
-            int aE = idx < 1 ? 0 : _alignEnd[idx - 1];
+            int aS = idx < 1 ? 0 : AS(idx - 1);
+            int aE = idx < 1 ? 0 : AE(idx - 1);
             foreach (char ch in content)
             {
                 sb.Append(ch);
@@ -360,10 +377,11 @@ internal sealed class NormalizedString
         }
         if (lastEnd == 0 && sb.Length == 0 && matches.All(m => !m.IsMatch)) return;
         sb.Append(_normalized, lastEnd, _normalized.Length - lastEnd);
-        for (int i = lastEnd; i < _normalized.Length; i++) { ns.Add(_alignStart[i]); ne.Add(_alignEnd[i]); }
+        for (int i = lastEnd; i < _normalized.Length; i++) { ns.Add(AS(i)); ne.Add(AE(i)); }
         _normalized = sb.ToString();
         _alignStart = ns.ToArray();
         _alignEnd = ne.ToArray();
+        _aOff = _aDelta = 0;
     }
 
     public List<NormalizedString> Split(IPattern pattern, SplitDelimiterBehavior behavior)

@@ -47,8 +47,31 @@ internal sealed class PreTokenizedString
         Splits = newSplits;
     }
 
-    public void Split(Func<NormalizedString, List<NormalizedString>> splitFn) =>
-        Split((_, n) => splitFn(n).Select(x => new Split(x)));
+    public void Split(Func<NormalizedString, List<NormalizedString>> splitFn)
+    {
+        List<Split>? newSplits = null;
+        for (int i = 0; i < Splits.Count; i++)
+        {
+            var original = Splits[i];
+            if (original.Tokens != null) { newSplits?.Add(original); continue; }
+            var parts = splitFn(original.Normalized);
+            if (parts.Count == 1 && ReferenceEquals(parts[0], original.Normalized))
+            {
+                // unchanged: keep the split object (and the list, if nothing changed before)
+                newSplits?.Add(original);
+                continue;
+            }
+            if (newSplits == null)
+            {
+                newSplits = new List<Split>(Splits.Count + parts.Count);
+                for (int k = 0; k < i; k++) newSplits.Add(Splits[k]);
+            }
+            foreach (var p in parts)
+                if (!p.IsEmpty) newSplits.Add(new Split(p));
+        }
+        if (newSplits != null) Splits = newSplits;
+        else Splits.RemoveAll(s => s.Tokens == null && s.Normalized.IsEmpty);
+    }
 
     public void Normalize(Action<NormalizedString> normalize)
     {

@@ -57,6 +57,15 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool trimOffset
         pts.Normalize(n =>
         {
             string s = n.Get();
+            if (n.IsAscii())
+            {
+                // one byte per character: a character-for-character mapping
+                n.ReplaceOneToOne(string.Create(s.Length, s, static (dst, src) =>
+                {
+                    for (int i = 0; i < src.Length; i++) dst[i] = ByteLevelTables.ByteToChar[src[i]];
+                }));
+                return;
+            }
             var transforms = new List<(int, int)>(s.Length * 2);
             Span<byte> bytes = stackalloc byte[4];
             for (int i = 0; i < s.Length;)
