@@ -33,6 +33,13 @@ internal static class ExplainerCore
     public static RawAttribution Run(ExplainerModel m, IExplainableModel scorer, ExplainerInput x, int target, ExplainerOptions o,
         EmbeddingType defaultEmbedding, int query, List<string> warnings)
     {
+        // Hooks belong to the model: explainers sharing a model take turns.
+        lock ((object?)m.Transformer ?? scorer) return RunUnlocked(m, scorer, x, target, o, defaultEmbedding, query, warnings);
+    }
+
+    private static RawAttribution RunUnlocked(ExplainerModel m, IExplainableModel scorer, ExplainerInput x, int target, ExplainerOptions o,
+        EmbeddingType defaultEmbedding, int query, List<string> warnings)
+    {
         if (o.Steps < 1) throw new ArgumentOutOfRangeException(nameof(o), $"Steps must be at least 1, got {o.Steps}.");
         int n = x.Length;
         switch (o.Method)

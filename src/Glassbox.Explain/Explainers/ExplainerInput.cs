@@ -71,9 +71,26 @@ internal sealed class TextPiece
 
     public static TextPiece Encode(Tokenizer tokenizer, string text, bool clean)
     {
-        if (!clean) return From(tokenizer.Encode(text, null, addSpecialTokens: false), text, null);
+        if (!clean) return From(EncodeRaw(tokenizer, text, null, addSpecialTokens: false), text, null);
         var (cleaned, map) = TextCleaner.Clean(text);
-        return From(tokenizer.Encode(cleaned, null, addSpecialTokens: false), text, map);
+        return From(EncodeRaw(tokenizer, cleaned, null, addSpecialTokens: false), text, map);
+    }
+
+    /// <summary>Encodes without the truncation and padding a tokenizer.json may configure: transformers'
+    /// tokenizer.encode(text) without truncation=True does neither, and the explainers truncate themselves.</summary>
+    public static Encoding EncodeRaw(Tokenizer tokenizer, string text, string? pair, bool addSpecialTokens)
+    {
+        if (tokenizer.Truncation is null && tokenizer.Padding is null) return tokenizer.Encode(text, pair, addSpecialTokens);
+        lock (tokenizer)
+        {
+            var (t, p) = (tokenizer.Truncation, tokenizer.Padding);
+            try
+            {
+                tokenizer.Truncation = null; tokenizer.Padding = null;
+                return tokenizer.Encode(text, pair, addSpecialTokens);
+            }
+            finally { tokenizer.Truncation = t; tokenizer.Padding = p; }
+        }
     }
 
     public void TruncateTo(int n)
@@ -159,7 +176,7 @@ internal sealed class ExplainerInput
     public static List<Part> TemplateParts(Tokenizer tokenizer, TextPiece first, TextPiece? second)
     {
         // Encode short stand-ins to learn where the post-processor puts its special tokens.
-        var enc = tokenizer.Encode("a", second is null ? null : "b", addSpecialTokens: true);
+        var enc = TextPiece.EncodeRaw(tokenizer, "a", second is null ? null : "b", addSpecialTokens: true);
         var seqIds = enc.SequenceIds;
         var parts = new List<Part>();
         int? last = null;

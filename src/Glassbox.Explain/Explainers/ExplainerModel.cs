@@ -177,17 +177,18 @@ internal sealed class ExplainerModel
         }
         if (cls is null || sep is null)
         {
-            var enc = tokenizer.Encode("a", "b", addSpecialTokens: true);
+            var enc = TextPiece.EncodeRaw(tokenizer, "a", "b", addSpecialTokens: true);
             var specialIdx = Enumerable.Range(0, enc.Length).Where(i => enc.SpecialTokensMask[i] == 1).ToArray();
             if (specialIdx.Length > 0)
             {
                 cls ??= enc.Ids[specialIdx[0]];
                 sep ??= enc.Ids[specialIdx[^1]];
             }
-            cls ??= tokenizer.TokenToId("[CLS]") ?? tokenizer.TokenToId("<s>");
-            sep ??= tokenizer.TokenToId("[SEP]") ?? tokenizer.TokenToId("</s>");
+            cls ??= tokenizer.TokenToId("[CLS]") ?? tokenizer.TokenToId("<s>") ?? tokenizer.TokenToId("<|endoftext|>");
+            sep ??= tokenizer.TokenToId("[SEP]") ?? tokenizer.TokenToId("</s>") ?? tokenizer.TokenToId("<|endoftext|>");
         }
-        pad ??= tokenizer.TokenToId("[PAD]") ?? tokenizer.TokenToId("<pad>") ?? tokenizer.Padding?.PadId ?? config?.PadTokenId ?? 0;
+        pad ??= tokenizer.TokenToId("[PAD]") ?? tokenizer.TokenToId("<pad>") ?? tokenizer.Padding?.PadId ?? config?.PadTokenId
+            ?? tokenizer.TokenToId("<|endoftext|>") ?? 0;
         if (cls is null || sep is null)
             throw new ArgumentException("The tokenizer has no classification/separator tokens ([CLS]/[SEP] or <s>/</s>); pass SpecialTokenIds explicitly.");
         return new SpecialTokenIds(cls.Value, sep.Value, pad.Value);

@@ -81,6 +81,12 @@ public sealed class ImageClassificationExplainer
     public ImageClassificationExplanation Explain(RgbImage image, int? index = null, string? className = null, ImageExplainerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(image);
+        // Hooks belong to the model: explainers sharing a model take turns.
+        lock (_model) return ExplainUnlocked(image, index, className, options);
+    }
+
+    private ImageClassificationExplanation ExplainUnlocked(RgbImage image, int? index, string? className, ImageExplainerOptions? options)
+    {
         var o = options ?? Options;
         var pixels = Processor.Preprocess(image);
         var logits = Logits(pixels);

@@ -37,6 +37,7 @@ public sealed class QuestionAnsweringExplainer : TextExplainer
         // Predicted span, from the same input the attributions use.
         int start, end;
         using (Tape.NoGrad())
+        lock (Model.Transformer!)
         {
             var output = Model.Transformer!.Forward(x.Input(Model));
             var sl = output.StartLogits ?? throw new InvalidOperationException($"{Model.Transformer.ArchitectureName} is not a question-answering model (no start logits).");

@@ -48,7 +48,8 @@ public abstract class TextExplainer
         using var _ = Tape.NoGrad();
         if (Model.Transformer is { } t)
         {
-            var output = t.Forward(x.Plain());
+            ModelOutput output;
+            lock (t) output = t.Forward(x.Plain());
             var logits = select is null ? output.Logits ?? throw new InvalidOperationException($"{t.ArchitectureName} has no classification logits.") : select(output);
             return logits.ToArray();
         }

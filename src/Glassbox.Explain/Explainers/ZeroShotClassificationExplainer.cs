@@ -109,7 +109,7 @@ public sealed class ZeroShotClassificationExplainer : TextExplainer
     {
         using var _ = Glassbox.Tensors.Tape.NoGrad();
         if (Model.Transformer is { } t)
-            return (t.Forward(x.Input(Model)).Logits ?? throw new InvalidOperationException($"{t.ArchitectureName} has no classification logits.")).ToArray();
+            lock (t) return (t.Forward(x.Input(Model)).Logits ?? throw new InvalidOperationException($"{t.ArchitectureName} has no classification logits.")).ToArray();
         return Model.BlackBox!.Predict(x.Input(Model)).ToArray();
     }
 }
