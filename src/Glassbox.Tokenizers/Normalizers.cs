@@ -19,6 +19,13 @@ internal sealed class BertNormalizer(bool cleanText, bool handleChineseChars, bo
             or >= 0x2A700 and <= 0x2B73F or >= 0x2B740 and <= 0x2B81F or >= 0x2B920 and <= 0x2CEAF
             or >= 0xF900 and <= 0xFAFF or >= 0x2F800 and <= 0x2FA1F;
 
+    private static bool HasChineseChar(string s)
+    {
+        foreach (char c in s)
+            if (c >= 0x3400 && (c < 0xD800 || c >= 0xF900) || char.IsSurrogate(c)) return true; // cheap prefilter
+        return false;
+    }
+
     public override void Normalize(NormalizedString n)
     {
         if (cleanText)
@@ -26,7 +33,7 @@ internal sealed class BertNormalizer(bool cleanText, bool handleChineseChars, bo
             n.Filter(c => !(c == 0 || c == 0xFFFD || IsBertControl(c)));
             n.Map(c => IsBertWhitespace(c) ? ' ' : c);
         }
-        if (handleChineseChars)
+        if (handleChineseChars && HasChineseChar(n.Get()))
         {
             var transforms = new List<(int, int)>(n.Length);
             bool any = false;
