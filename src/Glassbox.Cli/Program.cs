@@ -26,6 +26,8 @@ public static class Program
         ArgumentNullException.ThrowIfNull(args);
         var root = new RootCommand("Glassbox: explain transformer models from .NET.");
         root.Subcommands.Add(TokenizeCommand.Create(stdout, stderr));
+        root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
         root.Subcommands.Add(LmCommand.Create(stdout, stderr));
 
         ParseResult parsed = root.Parse(args);
