@@ -136,6 +136,19 @@ public class LmAnalysisTests
     }
 
     [Fact]
+    public void HookPointsAreCapturedOnRequest()
+    {
+        var a = s_shakespeare.Value.Generate("ROMEO:", new LmGenerateOptions { MaxNewTokens = 3, CaptureHooks = ["blocks.1.attn.hook_pattern", "blocks.*.hook_resid_post"] });
+        int s = a.TokenIds.Length - 1;
+        var pattern = a.Captured["blocks.1.attn.hook_pattern"];
+        Assert.Equal(new[] { 1, 4, s, s }, pattern.Shape);
+        for (int row = 0; row < 4 * s; row++) Assert.Equal(1.0, pattern.Values.AsSpan(row * s, s).ToArray().Sum(v => (double)v), 5);
+        Assert.Equal(4, a.Captured.Keys.Count(k => k.EndsWith("hook_resid_post", StringComparison.Ordinal)));
+        Assert.Contains("no hook point matches", Assert.Throws<ArgumentException>(() =>
+            s_shakespeare.Value.Generate("ROMEO:", new LmGenerateOptions { MaxNewTokens = 1, CaptureHooks = ["blocks.9.nothing"] })).Message);
+    }
+
+    [Fact]
     public void NumpyRandomStateMatchesNumpy()
     {
         // np.random.RandomState(0).standard_normal(5) and .random_sample(3)

@@ -138,6 +138,7 @@ public sealed class LanguageModelAnalyzer
         var handles = new List<IDisposable>();
         ActivationCache resid, normed;
         ActivationCache? decAct = null, encAct = null;
+        var extra = new List<ActivationCache>();
         Tensor logits;
         using (Tape.NoGrad())
         {
@@ -150,6 +151,7 @@ public sealed class LanguageModelAnalyzer
                     handles.Add(_lm.Hooks.Capture(dp + "blocks.*.mlp.hook_post", out var d)); decAct = d;
                     if (s2s) { handles.Add(_lm.Hooks.Capture("encoder.blocks.*.mlp.hook_post", out var e)); encAct = e; }
                 }
+                foreach (var pattern in options.CaptureHooks.Distinct()) { handles.Add(_lm.Hooks.Capture(pattern, out var c)); extra.Add(c); }
                 logits = _lm.ForwardLogits(final);
             }
             finally { foreach (var h in handles) h.Dispose(); }
@@ -173,8 +175,15 @@ public sealed class LanguageModelAnalyzer
         if (encAct is not null && Stack(encAct, "encoder", _lm.EncoderLayers, options.ActivationLayers) is { } enc) activations["encoder"] = enc;
         if (decAct is not null && Stack(decAct, dp.Length == 0 ? "" : "decoder", L, options.ActivationLayers) is { } dec) activations["decoder"] = dec;
 
+        var captured = new Dictionary<string, CapturedActivation>();
+        foreach (var cache in extra)
+            foreach (var (name, t) in cache) captured[name] = new CapturedActivation(t.ToArray(), [.. t.Shape]);
+        foreach (var pattern in options.CaptureHooks)
+            if (!extra[options.CaptureHooks.Distinct().ToList().IndexOf(pattern)].Any())
+                throw new ArgumentException($"Language-model analysis: no hook point matches '{pattern}'; names look like blocks.0.hook_resid_post, blocks.0.attn.hook_pattern, blocks.0.mlp.hook_post{(s2s ? " (with encoder./decoder. in front for T5)" : "")}.");
+
         return new LmAnalysis(_lm, TokenText, Tokenizer is null ? null : WatchId, [.. promptIds], tokenIds, first, steps, finish, attributions,
-            activations, residRows, finalRows, hidden);
+            activations, residRows, finalRows, hidden) { Captured = captured };
     }
 
     /// <summary>[1, positions, neurons] captures of each layer → Ecco's [layer, neuron, position].</summary>

@@ -13,6 +13,9 @@ using Glassbox.Tensors;
 
 namespace Glassbox.Explain.LanguageModels;
 
+/// <summary>An activation recorded at a hook point: values (row-major) and shape (batch 1 first).</summary>
+public sealed record CapturedActivation(float[] Values, int[] Shape);
+
 /// <summary>One layer's top predictions at one position.</summary>
 public sealed record LayerPrediction(int Layer, int[] TopIds, float[] TopProbabilities, string[] TopTokens);
 
@@ -71,6 +74,10 @@ public sealed class LmAnalysis
     /// <summary>Neuron activations by stack ("decoder"; T5 also "encoder"), from one forward pass over
     /// every token but the last generated one (Ecco's final forward).</summary>
     public IReadOnlyDictionary<string, NeuronActivations> Activations { get; }
+
+    /// <summary>Activations recorded at the hook points LmGenerateOptions.CaptureHooks named, by hook
+    /// name, from the final forward pass (every token but the last generated one).</summary>
+    public IReadOnlyDictionary<string, CapturedActivation> Captured { get; internal init; } = new Dictionary<string, CapturedActivation>();
 
     /// <summary>Decoder layers (rows of Rankings and LayerPredictions).</summary>
     public int LayerCount => _lm.DecoderLayers;

@@ -74,6 +74,10 @@ public sealed record LmGenerateOptions
     /// <summary>Layers whose neurons are kept (Ecco's collect_activations_layer_nums); null = all.</summary>
     public IReadOnlyList<int>? ActivationLayers { get; init; }
 
+    /// <summary>Further hook points to record during the final forward pass (names or patterns such
+    /// as "blocks.*.attn.hook_pattern"); each match is kept under its hook name.</summary>
+    public IReadOnlyList<string> CaptureHooks { get; init; } = [];
+
     internal void Validate(int decoderLayers, int encoderLayers)
     {
         if (MaxNewTokens < 1 || MaxNewTokens > LanguageModelAnalyzer.MaxNewTokensLimit)
