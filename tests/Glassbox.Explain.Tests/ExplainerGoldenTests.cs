@@ -97,6 +97,8 @@ public class ExplainerGoldenTests
                 var expected = c.GetProperty("word_attributions").EnumerateObject().ToList();
                 Assert.Equal(expected.Select(p => p.Name), r.Labels.Select(l => l.Label));
                 foreach (var p in expected) CheckTokens($"{name} {p.Name}", p.Value, r[p.Name].Attribution);
+                Assert.All(r.Labels, l => Assert.InRange(l.Probability, 0.0, 1.0));
+                Assert.NotEqual(1.0, r.Labels.Sum(l => l.Probability), 3); // independent sigmoids, not a softmax
                 break;
             }
             case "zero_shot":
@@ -108,6 +110,8 @@ public class ExplainerGoldenTests
                 Assert.Equal(c.GetProperty("predicted_label").GetString(), r.PredictedLabel);
                 Assert.Equal("ENTAILMENT", r.EntailmentLabel);
                 Assert.Equal(labels, r.Labels.Select(l => l.Label));
+                Assert.Equal(1.0, r.Labels.Sum(l => l.Probability), 6); // entailment sigmoids normalised over the labels
+                Assert.Equal(r.PredictedLabel, r.Labels.MaxBy(l => l.Probability)!.Label);
                 foreach (var p in c.GetProperty("word_attributions").EnumerateObject()) CheckTokens($"{name} {p.Name}", p.Value, r[p.Name].Attribution);
                 break;
             }
@@ -222,6 +226,7 @@ public class ExplainerGoldenTests
     [InlineData("kernel-shap")]
     [InlineData("attention")]
     [InlineData("rollout")]
+    [InlineData("flow")]
     public void EveryMethodIsSelectable(string method)
     {
         var (model, tok, dir) = Load("distilbert-sst2-tiny");

@@ -94,6 +94,7 @@ internal static class ExplainerCore
             }
             case AttributionMethod.Attention:
             case AttributionMethod.Rollout:
+            case AttributionMethod.Flow:
             {
                 var patterns = AttentionMethods.Patterns(scorer, x.Input(m));
                 double f = ModelChecks.Score(scorer, x.Input(m), target);
@@ -106,6 +107,12 @@ internal static class ExplainerCore
                     var heads = patterns[layer];
                     for (int k = 0; k < n; k++) r[k] = (float)heads.Average(h => h[query][k]);
                     return new RawAttribution(r, null, f, null, $"layer {layer}, mean over heads, query {query}");
+                }
+                if (o.Method == AttributionMethod.Flow)
+                {
+                    var flow = AttentionMethods.Flow(patterns, query);
+                    for (int k = 0; k < n; k++) r[k] = (float)flow[k];
+                    return new RawAttribution(r, null, f, null, $"attention flow, query {query}");
                 }
                 var roll = AttentionMethods.Rollout(patterns);
                 for (int k = 0; k < n; k++) r[k] = (float)roll[query, k];

@@ -10,7 +10,7 @@ using Glassbox.Tokenizers;
 namespace Glassbox.Explain.Explainers;
 
 /// <summary>The attribution method an explainer runs. Lig is transformers-interpret's (and the default).</summary>
-public enum AttributionMethod { Lig, Ig, Saliency, InputXGradient, SmoothGrad, Occlusion, Lime, KernelShap, Attention, Rollout }
+public enum AttributionMethod { Lig, Ig, Saliency, InputXGradient, SmoothGrad, Occlusion, Lime, KernelShap, Attention, Rollout, Flow }
 
 /// <summary>transformers-interpret's embedding_type: 0 word, 1 position, 2 the whole embedding output (QA's default).</summary>
 public enum EmbeddingType { Word = 0, Position = 1, All = 2 }
@@ -18,11 +18,11 @@ public enum EmbeddingType { Word = 0, Position = 1, All = 2 }
 public static class AttributionMethods
 {
     public static readonly IReadOnlyList<string> Names =
-        ["lig", "ig", "saliency", "input-x-gradient", "smoothgrad", "occlusion", "lime", "kernel-shap", "attention", "rollout"];
+        ["lig", "ig", "saliency", "input-x-gradient", "smoothgrad", "occlusion", "lime", "kernel-shap", "attention", "rollout", "flow"];
 
     public static string Name(AttributionMethod m) => Names[(int)m];
 
-    /// <summary>Parses a command-line name (lig, ig, saliency, input-x-gradient, smoothgrad, occlusion, lime, kernel-shap, attention, rollout).</summary>
+    /// <summary>Parses a command-line name (lig, ig, saliency, input-x-gradient, smoothgrad, occlusion, lime, kernel-shap, attention, rollout, flow).</summary>
     public static AttributionMethod Parse(string name)
     {
         string n = name.Trim().ToLowerInvariant().Replace('_', '-');
@@ -34,6 +34,7 @@ public static class AttributionMethods
             "feature-ablation" or "leave-one-out" => "occlusion",
             "kernelshap" or "shap" => "kernel-shap",
             "attention-rollout" => "rollout",
+            "attention-flow" => "flow",
             _ => n,
         };
         int i = Names.ToList().IndexOf(n);
