@@ -104,6 +104,26 @@ public class ExplainCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("multilabel", "bert-tiny-random-multilabel", "--text", "I love you", null, null)]
+    [InlineData("zero-shot", "roberta-tiny-random-nli", "--text", "The striker scored twice.", "--labels", "sports,finance")]
+    [InlineData("question-answering", "bert-tiny-random-qa", "--text", "Who lives in Berlin?", "--pair", "Alice lives in Berlin.")]
+    [InlineData("token-classification", "bert-tiny-random-ner", "--text", "Alice lives in Paris", null, null)]
+    [InlineData("image-classification", "vit-tiny-random", "--image", "example.png", "--method", "saliency")]
+    public void HtmlForEveryTaskShowsThePrediction(string task, string model, string a1, string v1, string? a2, string? v2)
+    {
+        if (a1 == "--image") v1 = Path.Combine(Model(model), v1);
+        string[] args = ["explain", task, "--model", Model(model), a1, v1, "--steps", "3", "--format", "html", .. (a2 is null ? Array.Empty<string>() : [a2, v2!])];
+        var (code, output, err) = CliTestSupport.Run(args);
+        Assert.True(code == 0, $"{task}: exit {code}: {err}");
+        Assert.StartsWith("<!DOCTYPE html>", output);
+        Assert.Contains("id=\"predicted-label\"", output);
+        Assert.Contains("Provenance", output);
+        Assert.DoesNotContain("https://", output);
+        if (task == "image-classification") Assert.Contains("data:image/png;base64,", output);
+        else Assert.Contains("Negative", output);
+    }
+
     [Fact]
     public void OtherTasksProduceTheirMaps()
     {

@@ -138,6 +138,22 @@ public class PredictCommandTests
     }
 
     [Fact]
+    public void ImageClassificationMatchesTheGolden()
+    {
+        var c = Golden("vit-tiny-random").GetProperty("cases")[0];
+        var expected = Doubles(c.GetProperty("logits")[0]);
+        var r = Predict("--model", Model("vit-tiny-random"), "--image", Path.Combine(Model("vit-tiny-random"), "example.png"));
+        var actual = Doubles(r.GetProperty("logits"));
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-4);
+        Assert.Equal(ArgMax(expected), r.GetProperty("predicted").GetProperty("index").GetInt32());
+        Assert.Equal(new[] { "red", "green", "blue" }[ArgMax(expected)], r.GetProperty("predicted").GetProperty("label").GetString());
+
+        var (code, _, err) = CliTestSupport.Run("predict", "--model", Model("vit-tiny-random"), "--text", "hi");
+        Assert.Equal(2, code);
+        Assert.Contains("--image", err);
+    }
+
+    [Fact]
     public void MissingModelFolderIsBadInputNamingThePath()
     {
         string missing = Path.Combine(Path.GetTempPath(), "glassbox-no-such-model-" + Guid.NewGuid().ToString("N"));
