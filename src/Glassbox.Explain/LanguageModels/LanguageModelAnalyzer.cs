@@ -122,23 +122,15 @@ public sealed class LanguageModelAnalyzer
         // input and the decoder tokens before it.
         int[][] InputsFor(int t) => s2s ? [promptIds, [start, .. generated[..t]]] : [[.. promptIds, .. generated[..t]]];
 
-        var attributions = new Dictionary<LmAttributionMethod, IReadOnlyList<TokenAttribution>>();
-        foreach (var method in options.Attributions.Distinct())
-        {
-            var list = new List<TokenAttribution>(g);
-            for (int t = 0; t < g; t++)
-                list.Add(PrimaryAttributions.Compute(_lm, InputsFor(t), generated[t], method, options.IgSteps, options.IgRule, options.InternalBatchSize));
-            attributions[method] = list;
-        }
-
-        // Ecco's final forward: every token but the last generated one.
+        // Ecco's final forward: every token but the last generated one (Ecco runs it after the
+        // attributions; nothing depends on the order).
         var final = InputsFor(g - 1);
         int L = _lm.DecoderLayers;
         string dp = _lm.DecoderPrefix;
         var handles = new List<IDisposable>();
         ActivationCache resid, normed;
         ActivationCache? decAct = null, encAct = null;
-        var extra = new List<ActivationCache>();
+        var extra = new List<(string Pattern, ActivationCache Cache)>();
         Tensor logits;
         using (Tape.NoGrad())
         {
@@ -151,7 +143,7 @@ public sealed class LanguageModelAnalyzer
                     handles.Add(_lm.Hooks.Capture(dp + "blocks.*.mlp.hook_post", out var d)); decAct = d;
                     if (s2s) { handles.Add(_lm.Hooks.Capture("encoder.blocks.*.mlp.hook_post", out var e)); encAct = e; }
                 }
-                foreach (var pattern in options.CaptureHooks.Distinct()) { handles.Add(_lm.Hooks.Capture(pattern, out var c)); extra.Add(c); }
+                foreach (var pattern in options.CaptureHooks.Distinct()) { handles.Add(_lm.Hooks.Capture(pattern, out var c)); extra.Add((pattern, c)); }
                 logits = _lm.ForwardLogits(final);
             }
             finally { foreach (var h in handles) h.Dispose(); }
@@ -176,11 +168,22 @@ public sealed class LanguageModelAnalyzer
         if (decAct is not null && Stack(decAct, dp.Length == 0 ? "" : "decoder", L, options.ActivationLayers) is { } dec) activations["decoder"] = dec;
 
         var captured = new Dictionary<string, CapturedActivation>();
-        foreach (var cache in extra)
-            foreach (var (name, t) in cache) captured[name] = new CapturedActivation(t.ToArray(), [.. t.Shape]);
-        foreach (var pattern in options.CaptureHooks)
-            if (!extra[options.CaptureHooks.Distinct().ToList().IndexOf(pattern)].Any())
+        foreach (var (pattern, cache) in extra)
+        {
+            if (cache.Count == 0)
                 throw new ArgumentException($"Language-model analysis: no hook point matches '{pattern}'; names look like blocks.0.hook_resid_post, blocks.0.attn.hook_pattern, blocks.0.mlp.hook_post{(s2s ? " (with encoder./decoder. in front for T5)" : "")}.");
+            foreach (var (name, t) in cache) captured[name] = new CapturedActivation(t.ToArray(), [.. t.Shape]);
+        }
+
+        // Attributions last: the costly part runs once everything else has been checked.
+        var attributions = new Dictionary<LmAttributionMethod, IReadOnlyList<TokenAttribution>>();
+        foreach (var method in options.Attributions.Distinct())
+        {
+            var list = new List<TokenAttribution>(g);
+            for (int t = 0; t < g; t++)
+                list.Add(PrimaryAttributions.Compute(_lm, InputsFor(t), generated[t], method, options.IgSteps, options.IgRule, options.InternalBatchSize));
+            attributions[method] = list;
+        }
 
         return new LmAnalysis(_lm, TokenText, Tokenizer is null ? null : WatchId, [.. promptIds], tokenIds, first, steps, finish, attributions,
             activations, residRows, finalRows, hidden) { Captured = captured };
