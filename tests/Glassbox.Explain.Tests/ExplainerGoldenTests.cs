@@ -204,6 +204,19 @@ public class ExplainerGoldenTests
         Assert.InRange(r.PredictedProbability, 0.5, 1.0);
     }
 
+    [Theory]
+    [InlineData("Hi,there!  ok", "Hi , there ! ok")]
+    [InlineData("computer.", "computer . ")]
+    [InlineData("(a)\t\tb\nc", " ( a ) b\nc")]
+    public void TextIsCleanedAsTransformersInterpretCleansIt(string text, string expected)
+    {
+        // re.sub("([.,!?()])", r" \1 ", text) then re.sub("\s{2,}", " ", text)
+        var (cleaned, map) = TextCleaner.Clean(text);
+        Assert.Equal(expected, cleaned);
+        for (int j = 0; j < cleaned.Length; j++)
+            if (map[j] >= 0 && !char.IsWhiteSpace(cleaned[j])) Assert.Equal(text[map[j]], cleaned[j]);
+    }
+
     [Fact]
     public void SubwordTokensGroupIntoOneWord()
     {

@@ -25,8 +25,8 @@ internal static class TextCleaner
         var outC = new System.Text.StringBuilder(chars.Count); var outM = new List<int>(chars.Count);
         for (int j = 0; j < chars.Count;)
         {
-            if (!char.IsWhiteSpace(chars[j])) { outC.Append(chars[j]); outM.Add(map[j]); j++; continue; }
-            int k = j; while (k < chars.Count && char.IsWhiteSpace(chars[k])) k++;
+            if (!IsSpace(chars[j])) { outC.Append(chars[j]); outM.Add(map[j]); j++; continue; }
+            int k = j; while (k < chars.Count && IsSpace(chars[k])) k++;
             if (k - j >= 2)
             {
                 int src = -1;
@@ -38,6 +38,9 @@ internal static class TextCleaner
         }
         return (outC.ToString(), outM.ToArray());
     }
+
+    /// <summary>Python's \s on str: Unicode whitespace plus the separators U+001C–U+001F.</summary>
+    private static bool IsSpace(char c) => char.IsWhiteSpace(c) || c is >= '\u001c' and <= '\u001f';
 
     /// <summary>A span of the cleaned text as a span of the original.</summary>
     public static (int Start, int End) MapSpan(int[] map, int start, int end)
