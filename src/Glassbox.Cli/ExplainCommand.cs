@@ -37,14 +37,20 @@ internal static class ExplainCommand
         var flipOption = new Option<bool>("--flip-sign") { Description = "pairwise: negate the attributions of a single-output model" };
         var maxLengthOption = new Option<int?>("--max-length") { Description = "token limit; longer input is truncated with a warning" };
         var seedOption = new Option<int>("--seed") { Description = "seed for sampling methods (lime, kernel-shap, smoothgrad)", DefaultValueFactory = _ => 0 };
-        var formatOption = new Option<string>("--format") { Description = "json or html", DefaultValueFactory = _ => "json" };
-        formatOption.AcceptOnlyFromAmong("json", "html");
+        var formatOption = new Option<string>("--format") { Description = "json, html, or png (image-classification with --out: the attribution view)", DefaultValueFactory = _ => "json" };
+        formatOption.AcceptOnlyFromAmong("json", "html", "png");
+        var viewOption = new Option<string>("--view") { Description = "image view: heatmap, overlay, masked-image or alpha-scaling", DefaultValueFactory = _ => "overlay" };
+        viewOption.AcceptOnlyFromAmong("heatmap", "overlay", "masked-image", "alpha-scaling");
+        var signOption = new Option<string>("--sign") { Description = "image view: which attributions to show (all, positive, negative, absolute-value)", DefaultValueFactory = _ => "all" };
+        signOption.AcceptOnlyFromAmong("all", "positive", "negative", "absolute-value");
+        var outlierOption = new Option<double>("--outlier-threshold") { Description = "image view: percent of the total |attribution| clipped as outliers (Captum's outlier_perc)", DefaultValueFactory = _ => 2 };
+        var sideBySideOption = new Option<bool>("--side-by-side") { Description = "image view: the original image next to the view" };
         var outOption = new Option<string?>("--out") { Description = "write to this file (atomically) instead of standard output" };
 
         var command = new Command("explain", "Explain a prediction: token (or pixel) attributions as JSON or a self-contained HTML page.")
         {
             taskArgument, modelOption, textOption, pairOption, imageOption, labelsOption, classOption, methodOption, stepsOption, wordsOption,
-            templateOption, flipOption, maxLengthOption, seedOption, formatOption, outOption,
+            templateOption, flipOption, maxLengthOption, seedOption, formatOption, outOption, viewOption, signOption, outlierOption, sideBySideOption,
         };
         command.Validators.Add(result =>
         {
@@ -69,6 +75,13 @@ internal static class ExplainCommand
                 result.AddError("zero-shot needs --labels, e.g. --labels finance,sports,technology.");
             if (result.GetResult(classOption) != null && task is "multilabel" or "zero-shot" or "question-answering" or "token-classification")
                 result.AddError($"--class does not apply to {task} (every label/position is explained).");
+            if (CliParsing.ParsedOrDefault(() => result.GetValue(formatOption)) == "png")
+            {
+                if (task != "image-classification") result.AddError("--format png is for image-classification; use json or html for text tasks.");
+                if (result.GetResult(outOption) == null) result.AddError("--format png needs --out FILE (a PNG is not printed to the terminal).");
+            }
+            if (CliParsing.ParsedOrDefault(() => result.GetValue(outlierOption)) is var p && (p < 0 || p >= 100 || double.IsNaN(p)))
+                result.AddError($"--outlier-threshold must be a percent in [0, 100), not {p}.");
             if (CliParsing.ParsedOrDefault(() => result.GetValue(stepsOption)) is int s && s < 1) result.AddError($"--steps must be at least 1, not {s}.");
             if (CliParsing.ParsedOrDefault(() => result.GetValue(maxLengthOption)) is int m && m < 1) result.AddError($"--max-length must be at least 1, not {m}.");
             if (CliParsing.ParsedOrDefault(() => result.GetValue(methodOption)) is string method)
@@ -93,13 +106,43 @@ internal static class ExplainCommand
                 stderr.WriteLine($"error: cannot write --out {outPath}: the folder {dir} does not exist; create it or choose another path.");
                 return Program.ExitBadInput;
             }
+            string format = parse.GetValue(formatOption)!;
+            var imageOptions = new ImageViewOptions
+            {
+                Sign = parse.GetValue(signOption) switch
+                {
+                    "positive" => AttributionSign.Positive,
+                    "negative" => AttributionSign.Negative,
+                    "absolute-value" => AttributionSign.AbsoluteValue,
+                    _ => AttributionSign.All,
+                },
+                OutlierPercent = parse.GetValue(outlierOption),
+                SideBySide = parse.GetValue(sideBySideOption) || (format == "html" && parse.GetResult(sideBySideOption) == null),
+            };
+            var view = parse.GetValue(viewOption) switch
+            {
+                "heatmap" => ImageView.Heatmap,
+                "masked-image" => ImageView.MaskedImage,
+                "alpha-scaling" => ImageView.AlphaScaling,
+                _ => ImageView.Overlay,
+            };
             string content;
+            byte[]? png = null;
             try
             {
                 var explanation = Run(request);
-                content = parse.GetValue(formatOption) == "html"
-                    ? ExplanationHtml.Render(explanation, new HtmlViewOptions { Words = request.Words })
-                    : ToJson(explanation, request.Words);
+                if (format == "png" && explanation is ImageClassificationExplanation image)
+                {
+                    int scale = Math.Max(1, 256 / Math.Max(image.Width, image.Height));
+                    png = ImageViews.Render(view, image.ResizedImage, image.PixelMap, imageOptions with { Scale = scale }).ToPng();
+                    content = "";
+                }
+                else
+                {
+                    content = format == "html"
+                        ? ExplanationHtml.Render(explanation, new HtmlViewOptions { Words = request.Words, ImageView = view, ImageOptions = imageOptions })
+                        : ToJson(explanation, request.Words);
+                }
             }
             catch (Exception e) when (e is BadInputException or ArgumentException or NotSupportedException or KeyNotFoundException
                 or FileNotFoundException or ImageFormatException)
@@ -114,7 +157,8 @@ internal static class ExplainCommand
             }
             else
             {
-                AtomicFile.WriteAllText(outPath, content);
+                if (png is not null) AtomicFile.WriteAllBytes(outPath, png);
+                else AtomicFile.WriteAllText(outPath, content);
                 stderr.WriteLine($"wrote {outPath}");
             }
             return Program.ExitOk;

@@ -125,6 +125,34 @@ public class ExplainCommandTests
     }
 
     [Fact]
+    public void ImageViewsAreWrittenAsPng()
+    {
+        string dir = Directory.CreateTempSubdirectory("glassbox-explain-png-").FullName;
+        try
+        {
+            string image = Path.Combine(Model("vit-tiny-random"), "example.png");
+            string path = Path.Combine(dir, "view.png");
+            var (code, _, err) = CliTestSupport.Run("explain", "image-classification", "--model", Model("vit-tiny-random"), "--image", image,
+                "--method", "saliency", "--format", "png", "--out", path, "--view", "heatmap", "--sign", "positive");
+            Assert.True(code == 0, err);
+            var png = Glassbox.Models.Images.Png.Read(path);
+            Assert.Equal((256, 256), (png.Width, png.Height)); // 32×32 input scaled ×8
+
+            (code, _, err) = CliTestSupport.Run("explain", "image-classification", "--model", Model("vit-tiny-random"), "--image", image,
+                "--method", "saliency", "--format", "png", "--out", path, "--view", "masked-image", "--side-by-side", "--outlier-threshold", "10");
+            Assert.True(code == 0, err);
+            Assert.Equal((32 + 4 + 32) * 8, Glassbox.Models.Images.Png.Read(path).Width);
+
+            Assert.Equal(2, CliTestSupport.Run("explain", "image-classification", "--model", Model("vit-tiny-random"), "--image", image, "--format", "png").Code);
+            Assert.Equal(2, CliTestSupport.Run("explain", "sequence-classification", "--model", Model("distilbert-sst2-tiny"), "--text", Text, "--format", "png", "--out", path).Code);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void OtherTasksProduceTheirMaps()
     {
         var qa = Json("question-answering", "bert-tiny-random-qa", "--text", "How many people live in Berlin?",
