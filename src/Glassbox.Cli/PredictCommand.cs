@@ -161,11 +161,12 @@ internal static class PredictCommand
                 var top = TopIndices(probs, TopK);
                 WriteInts(w, "topIds", top);
                 WriteStrings(w, "topTokens", top.Select(id => tokenizer.IdToToken(id) ?? "").ToArray());
+                WriteFloats(w, "topLogits", top.Select(t => row[t]).ToArray());
                 WriteDoubles(w, "topProbabilities", top.Select(t => probs[t]).ToArray());
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteString("note", "logits and probabilities are given for the mask positions' top 10 only (full rows have vocabulary size).");
+            w.WriteString("note", "full logit rows have vocabulary size, so predicted gives each mask position's top 10 ids with their logits and probabilities.");
             return;
         }
 

@@ -154,6 +154,19 @@ public class PredictCommandTests
     }
 
     [Fact]
+    public void FillMaskGivesTopTokensPerMask()
+    {
+        var r = Predict("--model", Model("bert-tiny-random-mlm"), "--text", "paris is the [MASK] of france");
+        var masks = r.GetProperty("predicted").EnumerateArray().ToArray();
+        Assert.Single(masks);
+        Assert.Equal(4, masks[0].GetProperty("position").GetInt32());
+        var p = Doubles(masks[0].GetProperty("topProbabilities"));
+        Assert.Equal(10, p.Length);
+        Assert.True(p.Zip(p.Skip(1)).All(t => t.First >= t.Second));
+        Assert.Equal(10, masks[0].GetProperty("topLogits").GetArrayLength());
+    }
+
+    [Fact]
     public void MissingModelFolderIsBadInputNamingThePath()
     {
         string missing = Path.Combine(Path.GetTempPath(), "glassbox-no-such-model-" + Guid.NewGuid().ToString("N"));
