@@ -39,4 +39,25 @@ public class ExplanationBrowserTests
             Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
         }
     }
+
+    [Fact]
+    public void ImageExplanationRendersInChromium()
+    {
+        HeadlessChromium.RequireInstalled();
+        string model = Path.Combine(SharedDir, "models", "vit-tiny-random");
+        var explanation = ImageClassificationExplainer.FromPretrained(model, new ImageExplainerOptions { Type = ImageAttributionType.Saliency })
+            .Explain(Path.Combine(model, "example.png"));
+        string path = PageAssertions.WriteTemp(ExplanationHtml.Render(explanation));
+        try
+        {
+            PageAssertions.IsNonBlankScreenshot(HeadlessChromium.Screenshot(path), 1000, 700);
+            string dom = HeadlessChromium.DumpDom(path);
+            Assert.Contains($"id=\"predicted-label\" class=\"label\">{explanation.PredictedClassName}</span>", dom);
+            Assert.Contains("data:image/png;base64,", dom);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
 }
