@@ -41,24 +41,7 @@ public sealed class Bert : TransformerModel
     public static Dictionary<string, int[]> ExpectedParameters(BertConfig c, BertHead head, int numLabels, string prefix = "bert.")
     {
         int h = c.HiddenSize, f = c.IntermediateSize;
-        var e = new Dictionary<string, int[]>
-        {
-            [prefix + "embeddings.word_embeddings.weight"] = [c.VocabSize, h],
-            [prefix + "embeddings.position_embeddings.weight"] = [c.MaxPositionEmbeddings, h],
-            [prefix + "embeddings.token_type_embeddings.weight"] = [c.TypeVocabSize, h],
-            [prefix + "embeddings.LayerNorm.weight"] = [h],
-            [prefix + "embeddings.LayerNorm.bias"] = [h],
-        };
-        for (int i = 0; i < c.NumHiddenLayers; i++)
-        {
-            string l = $"{prefix}encoder.layer.{i}.";
-            foreach (var n in new[] { "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense" })
-            { e[l + n + ".weight"] = [h, h]; e[l + n + ".bias"] = [h]; }
-            e[l + "attention.output.LayerNorm.weight"] = [h]; e[l + "attention.output.LayerNorm.bias"] = [h];
-            e[l + "intermediate.dense.weight"] = [f, h]; e[l + "intermediate.dense.bias"] = [f];
-            e[l + "output.dense.weight"] = [h, f]; e[l + "output.dense.bias"] = [h];
-            e[l + "output.LayerNorm.weight"] = [h]; e[l + "output.LayerNorm.bias"] = [h];
-        }
+        var e = BertEncoder.ExpectedParameters(c, prefix);
         switch (head)
         {
             case BertHead.MaskedLM:
@@ -150,21 +133,52 @@ public sealed class Bert : TransformerModel
         return Ops.LayerNorm(sum, P(_p + "embeddings.LayerNorm.weight"), P(_p + "embeddings.LayerNorm.bias"), _c.LayerNormEps);
     }
 
-    private Tensor Block(int i, Tensor x, Tensor? bias)
+    private Tensor Block(int i, Tensor x, Tensor? bias) => BertEncoder.Layer(Hooks, P, _c, _blocks[i], $"{_p}encoder.layer.{i}.", x, bias);
+}
+
+/// <summary>The embeddings and post-norm encoder layer that BERT and RoBERTa share (same
+/// checkpoint names under their own prefix, same computation).</summary>
+internal static class BertEncoder
+{
+    public static Dictionary<string, int[]> ExpectedParameters(BertConfig c, string prefix)
     {
-        var n = _blocks[i];
-        string l = $"{_p}encoder.layer.{i}.";
-        int heads = _c.NumAttentionHeads, hd = _c.HiddenSize / heads;
-        x = Hooks.Apply(n.ResidPre, x);
-        var q = AttentionCore.SplitHeads(Hooks, n.Attn.Q, Ops.Linear(x, P(l + "attention.self.query.weight"), P(l + "attention.self.query.bias")), heads, hd);
-        var k = AttentionCore.SplitHeads(Hooks, n.Attn.K, Ops.Linear(x, P(l + "attention.self.key.weight"), P(l + "attention.self.key.bias")), heads, hd);
-        var v = AttentionCore.SplitHeads(Hooks, n.Attn.V, Ops.Linear(x, P(l + "attention.self.value.weight"), P(l + "attention.self.value.bias")), heads, hd);
-        var z = AttentionCore.Attend(Hooks, n.Attn, q, k, v, bias, 1f / MathF.Sqrt(hd));
-        var attnOut = Hooks.Apply(n.AttnOut, Ops.Linear(AttentionCore.MergeHeads(z), P(l + "attention.output.dense.weight"), P(l + "attention.output.dense.bias")));
-        var mid = Hooks.Apply(n.ResidMid, Ops.LayerNorm(Ops.Add(attnOut, x), P(l + "attention.output.LayerNorm.weight"), P(l + "attention.output.LayerNorm.bias"), _c.LayerNormEps));
-        var pre = Hooks.Apply(n.MlpPre, Ops.Linear(mid, P(l + "intermediate.dense.weight"), P(l + "intermediate.dense.bias")));
-        var post = Hooks.Apply(n.MlpPost, Activations.Apply(_c.HiddenAct, pre));
-        var mlpOut = Hooks.Apply(n.MlpOut, Ops.Linear(post, P(l + "output.dense.weight"), P(l + "output.dense.bias")));
-        return Hooks.Apply(n.ResidPost, Ops.LayerNorm(Ops.Add(mlpOut, mid), P(l + "output.LayerNorm.weight"), P(l + "output.LayerNorm.bias"), _c.LayerNormEps));
+        int h = c.HiddenSize, f = c.IntermediateSize;
+        var e = new Dictionary<string, int[]>
+        {
+            [prefix + "embeddings.word_embeddings.weight"] = [c.VocabSize, h],
+            [prefix + "embeddings.position_embeddings.weight"] = [c.MaxPositionEmbeddings, h],
+            [prefix + "embeddings.token_type_embeddings.weight"] = [c.TypeVocabSize, h],
+            [prefix + "embeddings.LayerNorm.weight"] = [h],
+            [prefix + "embeddings.LayerNorm.bias"] = [h],
+        };
+        for (int i = 0; i < c.NumHiddenLayers; i++)
+        {
+            string l = $"{prefix}encoder.layer.{i}.";
+            foreach (var n in new[] { "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense" })
+            { e[l + n + ".weight"] = [h, h]; e[l + n + ".bias"] = [h]; }
+            e[l + "attention.output.LayerNorm.weight"] = [h]; e[l + "attention.output.LayerNorm.bias"] = [h];
+            e[l + "intermediate.dense.weight"] = [f, h]; e[l + "intermediate.dense.bias"] = [f];
+            e[l + "output.dense.weight"] = [h, f]; e[l + "output.dense.bias"] = [h];
+            e[l + "output.LayerNorm.weight"] = [h]; e[l + "output.LayerNorm.bias"] = [h];
+        }
+        return e;
+    }
+
+    /// <summary>a = LayerNorm(x + Wo·Attention(x)); y = LayerNorm(a + W2·act(W1·a)), with hooks.
+    /// l is the layer's checkpoint prefix, e.g. "bert.encoder.layer.3.".</summary>
+    public static Tensor Layer(HookSet hooks, Func<string, Tensor> P, BertConfig c, BlockHookNames n, string l, Tensor x, Tensor? bias)
+    {
+        int heads = c.NumAttentionHeads, hd = c.HiddenSize / heads;
+        x = hooks.Apply(n.ResidPre, x);
+        var q = AttentionCore.SplitHeads(hooks, n.Attn.Q, Ops.Linear(x, P(l + "attention.self.query.weight"), P(l + "attention.self.query.bias")), heads, hd);
+        var k = AttentionCore.SplitHeads(hooks, n.Attn.K, Ops.Linear(x, P(l + "attention.self.key.weight"), P(l + "attention.self.key.bias")), heads, hd);
+        var v = AttentionCore.SplitHeads(hooks, n.Attn.V, Ops.Linear(x, P(l + "attention.self.value.weight"), P(l + "attention.self.value.bias")), heads, hd);
+        var z = AttentionCore.Attend(hooks, n.Attn, q, k, v, bias, 1f / MathF.Sqrt(hd));
+        var attnOut = hooks.Apply(n.AttnOut, Ops.Linear(AttentionCore.MergeHeads(z), P(l + "attention.output.dense.weight"), P(l + "attention.output.dense.bias")));
+        var mid = hooks.Apply(n.ResidMid, Ops.LayerNorm(Ops.Add(attnOut, x), P(l + "attention.output.LayerNorm.weight"), P(l + "attention.output.LayerNorm.bias"), c.LayerNormEps));
+        var pre = hooks.Apply(n.MlpPre, Ops.Linear(mid, P(l + "intermediate.dense.weight"), P(l + "intermediate.dense.bias")));
+        var post = hooks.Apply(n.MlpPost, Activations.Apply(c.HiddenAct, pre));
+        var mlpOut = hooks.Apply(n.MlpOut, Ops.Linear(post, P(l + "output.dense.weight"), P(l + "output.dense.bias")));
+        return hooks.Apply(n.ResidPost, Ops.LayerNorm(Ops.Add(mlpOut, mid), P(l + "output.LayerNorm.weight"), P(l + "output.LayerNorm.bias"), c.LayerNormEps));
     }
 }

@@ -50,24 +50,7 @@ public sealed class Roberta : TransformerModel
     public static Dictionary<string, int[]> ExpectedParameters(BertConfig c, RobertaHead head, int numLabels)
     {
         int h = c.HiddenSize, f = c.IntermediateSize;
-        var e = new Dictionary<string, int[]>
-        {
-            [P0 + "embeddings.word_embeddings.weight"] = [c.VocabSize, h],
-            [P0 + "embeddings.position_embeddings.weight"] = [c.MaxPositionEmbeddings, h],
-            [P0 + "embeddings.token_type_embeddings.weight"] = [c.TypeVocabSize, h],
-            [P0 + "embeddings.LayerNorm.weight"] = [h],
-            [P0 + "embeddings.LayerNorm.bias"] = [h],
-        };
-        for (int i = 0; i < c.NumHiddenLayers; i++)
-        {
-            string l = $"{P0}encoder.layer.{i}.";
-            foreach (var n in new[] { "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense" })
-            { e[l + n + ".weight"] = [h, h]; e[l + n + ".bias"] = [h]; }
-            e[l + "attention.output.LayerNorm.weight"] = [h]; e[l + "attention.output.LayerNorm.bias"] = [h];
-            e[l + "intermediate.dense.weight"] = [f, h]; e[l + "intermediate.dense.bias"] = [f];
-            e[l + "output.dense.weight"] = [h, f]; e[l + "output.dense.bias"] = [h];
-            e[l + "output.LayerNorm.weight"] = [h]; e[l + "output.LayerNorm.bias"] = [h];
-        }
+        var e = BertEncoder.ExpectedParameters(c, P0);
         switch (head)
         {
             case RobertaHead.MaskedLM:
@@ -176,21 +159,5 @@ public sealed class Roberta : TransformerModel
         return Ops.LayerNorm(sum, P(P0 + "embeddings.LayerNorm.weight"), P(P0 + "embeddings.LayerNorm.bias"), _c.LayerNormEps);
     }
 
-    private Tensor Block(int i, Tensor x, Tensor? bias)
-    {
-        var n = _blocks[i];
-        string l = $"{P0}encoder.layer.{i}.";
-        int heads = _c.NumAttentionHeads, hd = _c.HiddenSize / heads;
-        x = Hooks.Apply(n.ResidPre, x);
-        var q = AttentionCore.SplitHeads(Hooks, n.Attn.Q, Ops.Linear(x, P(l + "attention.self.query.weight"), P(l + "attention.self.query.bias")), heads, hd);
-        var k = AttentionCore.SplitHeads(Hooks, n.Attn.K, Ops.Linear(x, P(l + "attention.self.key.weight"), P(l + "attention.self.key.bias")), heads, hd);
-        var v = AttentionCore.SplitHeads(Hooks, n.Attn.V, Ops.Linear(x, P(l + "attention.self.value.weight"), P(l + "attention.self.value.bias")), heads, hd);
-        var z = AttentionCore.Attend(Hooks, n.Attn, q, k, v, bias, 1f / MathF.Sqrt(hd));
-        var attnOut = Hooks.Apply(n.AttnOut, Ops.Linear(AttentionCore.MergeHeads(z), P(l + "attention.output.dense.weight"), P(l + "attention.output.dense.bias")));
-        var mid = Hooks.Apply(n.ResidMid, Ops.LayerNorm(Ops.Add(attnOut, x), P(l + "attention.output.LayerNorm.weight"), P(l + "attention.output.LayerNorm.bias"), _c.LayerNormEps));
-        var pre = Hooks.Apply(n.MlpPre, Ops.Linear(mid, P(l + "intermediate.dense.weight"), P(l + "intermediate.dense.bias")));
-        var post = Hooks.Apply(n.MlpPost, Activations.Apply(_c.HiddenAct, pre));
-        var mlpOut = Hooks.Apply(n.MlpOut, Ops.Linear(post, P(l + "output.dense.weight"), P(l + "output.dense.bias")));
-        return Hooks.Apply(n.ResidPost, Ops.LayerNorm(Ops.Add(mlpOut, mid), P(l + "output.LayerNorm.weight"), P(l + "output.LayerNorm.bias"), _c.LayerNormEps));
-    }
+    private Tensor Block(int i, Tensor x, Tensor? bias) => BertEncoder.Layer(Hooks, P, _c, _blocks[i], $"{P0}encoder.layer.{i}.", x, bias);
 }
