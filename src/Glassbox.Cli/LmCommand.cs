@@ -48,7 +48,7 @@ internal static class LmCommand
         var sampleOption = new Option<bool>("--do-sample") { Description = "sample instead of greedy decoding" };
         var seedOption = new Option<int?>("--seed") { Description = "sampling seed" };
         var formatOption = new Option<string>("--format") { Description = "output format", DefaultValueFactory = _ => "json" };
-        formatOption.AcceptOnlyFromAmong("json");
+        formatOption.AcceptOnlyFromAmong("json", "html");
         var outOption = new Option<string?>("--out") { Description = "write the output to this file instead of standard output" };
 
         var command = new Command(verb, Describe(verb))
@@ -86,6 +86,15 @@ internal static class LmCommand
                     ActivationLayers = layers,
                 });
                 bool ecco = parse.GetValue(eccoOption);
+                if (parse.GetValue(formatOption) == "html")
+                {
+                    // One page with every Ecco view of this generation (NMF factors for the nmf verb).
+                    string html = Glassbox.Render.LmAnalysisHtml.Render(analysis, parse.GetValue(modelOption)!,
+                        new Glassbox.Render.LmViewOptions { EccoCompatible = ecco, NmfComponents = verb == "nmf" ? parse.GetValue(componentsOption) : 0 });
+                    if (parse.GetValue(outOption) is { } htmlPath) Glassbox.Render.AtomicFile.WriteAllText(htmlPath, html);
+                    else stdout.WriteLine(html);
+                    return Program.ExitOk;
+                }
                 string json = Write(analysis, w =>
                 {
                     w.WriteBoolean("eccoCompatible", ecco);
@@ -130,7 +139,7 @@ internal static class LmCommand
                             break;
                     }
                 });
-                if (parse.GetValue(outOption) is { } outPath) File.WriteAllText(outPath, json + "\n");
+                if (parse.GetValue(outOption) is { } outPath) Glassbox.Render.AtomicFile.WriteAllText(outPath, json + "\n");
                 else stdout.WriteLine(json);
                 return Program.ExitOk;
             }

@@ -113,3 +113,27 @@ public class LmCommandTests
         Assert.Contains("neurons", Bad("lm", "nmf", "--model", Model, "--prompt", "ROMEO:", "--max-new-tokens", "2", "--components", "99999"));
     }
 }
+
+public class LmCommandHtmlTests
+{
+    [Fact]
+    public void HtmlFormatWritesEveryEccoViewAtomically()
+    {
+        string model = Path.Combine(CliTestSupport.SharedDir, "models", "gpt2-shakespeare-tiny");
+        string dir = Directory.CreateTempSubdirectory("glassbox-lm-html").FullName;
+        try
+        {
+            string outPath = Path.Combine(dir, "lm.html");
+            var stdout = new StringWriter(); var stderr = new StringWriter();
+            int code = Glassbox.Cli.Program.Run(["lm", "nmf", "--model", model, "--prompt", "ROMEO:", "--max-new-tokens", "2", "--method", "saliency", "--components", "2", "--format", "html", "--out", outPath], stdout, stderr);
+            Assert.True(code == 0, stderr.ToString());
+            string html = File.ReadAllText(outPath);
+            Assert.StartsWith("<!DOCTYPE html>", html);
+            Assert.Contains("Logit lens", html);
+            Assert.Contains("Rankings", html);
+            Assert.Contains("Neuron activation factors", html);
+            Assert.Single(Directory.GetFiles(dir)); // no temp file left behind
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}
