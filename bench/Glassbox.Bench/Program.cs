@@ -8,6 +8,7 @@ return args.Length == 0 ? Usage(null) : args[0] switch
     "gemm" => GemmBench.Run(args[1..]),
     "encoder" => EncoderBench.Run(args[1..]),
     "lig" => LigBench.Run(args[1..]),
+    "generate" => GenerationBench.Run(args[1..]),
     "tokenizers" => TokenizerBench.Run(args[1..]),
     "-h" or "--help" or "help" => Usage(null),
     _ => Usage($"unknown verb '{args[0]}'"),
@@ -26,6 +27,8 @@ static int Usage(string? error)
     w.WriteLine("        BERT-base encoder forward (random weights); twin: python3 bench/pytorch/encoder_forward.py");
     w.WriteLine("  lig [--threads N] [--repeats R] [--steps S] [--tokens T]");
     w.WriteLine("        layer IG on a DistilBERT-base-shaped classifier; twin: python3 bench/pytorch/lig_distilbert.py");
+    w.WriteLine("  generate [--threads N] [--repeats R] [--new-tokens T]");
+    w.WriteLine("        greedy generation tokens/s at GPT-2-small shape; twin: python3 bench/pytorch/generation_gpt2.py");
     w.WriteLine("  tokenizers [options]   encoding throughput (see bench/tokenizers.sh for the Rust comparison)");
     return error != null ? 2 : 0;
 }
