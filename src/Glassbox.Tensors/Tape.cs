@@ -149,6 +149,9 @@ public sealed class Tape : IDisposable
                         }
                     }
                     if (!wanted.Contains(node.Output.Id)) g.Dispose();
+                    // The node's inputs and saved state are no longer needed by this backward:
+                    // drop the reference so they can be reclaimed while the walk continues.
+                    if (!retainGraph) _nodes[ni] = null!;
                 }
             }
             for (int i = 0; i < wrt.Count; i++)
