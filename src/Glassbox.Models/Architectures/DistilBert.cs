@@ -143,19 +143,14 @@ public sealed class DistilBert : TransformerModel
             }
             case DistilBertHead.SequenceClassification:
             {
-                var cls = Ops.Reshape(Ops.Narrow(x, 1, 0, 1), b, d);
+                var cls = Heads.FirstToken(x);
                 var pooled = Ops.Relu(Ops.Linear(cls, P("pre_classifier.weight"), P("pre_classifier.bias")));
                 return new ModelOutput { Logits = Ops.Linear(pooled, P("classifier.weight"), P("classifier.bias")), LastHiddenState = x };
             }
             case DistilBertHead.TokenClassification:
                 return new ModelOutput { Logits = Ops.Linear(x, P("classifier.weight"), P("classifier.bias")), LastHiddenState = x };
             case DistilBertHead.QuestionAnswering:
-            {
-                var se = Ops.Linear(x, P("qa_outputs.weight"), P("qa_outputs.bias")); // [b, s, 2]
-                var start = Ops.Reshape(Ops.Narrow(se, 2, 0, 1), b, s);
-                var end = Ops.Reshape(Ops.Narrow(se, 2, 1, 1), b, s);
-                return new ModelOutput { StartLogits = start, EndLogits = end, LastHiddenState = x };
-            }
+                return Heads.QuestionAnswering(x, P("qa_outputs.weight"), P("qa_outputs.bias"));
             default:
                 return new ModelOutput { LastHiddenState = x };
         }

@@ -129,19 +129,14 @@ public sealed class Roberta : TransformerModel
             }
             case RobertaHead.SequenceClassification:
             {
-                var first = Ops.Reshape(Ops.Narrow(x, 1, 0, 1), b, h);
+                var first = Heads.FirstToken(x);
                 var t = Ops.Tanh(Ops.Linear(first, P("classifier.dense.weight"), P("classifier.dense.bias")));
                 return new ModelOutput { Logits = Ops.Linear(t, P("classifier.out_proj.weight"), P("classifier.out_proj.bias")), LastHiddenState = x };
             }
             case RobertaHead.TokenClassification:
                 return new ModelOutput { Logits = Ops.Linear(x, P("classifier.weight"), P("classifier.bias")), LastHiddenState = x };
             case RobertaHead.QuestionAnswering:
-            {
-                var se = Ops.Linear(x, P("qa_outputs.weight"), P("qa_outputs.bias")); // [b, s, 2]
-                var start = Ops.Reshape(Ops.Narrow(se, 2, 0, 1), b, s);
-                var end = Ops.Reshape(Ops.Narrow(se, 2, 1, 1), b, s);
-                return new ModelOutput { StartLogits = start, EndLogits = end, LastHiddenState = x };
-            }
+                return Heads.QuestionAnswering(x, P("qa_outputs.weight"), P("qa_outputs.bias"));
             default:
                 return new ModelOutput { LastHiddenState = x };
         }
