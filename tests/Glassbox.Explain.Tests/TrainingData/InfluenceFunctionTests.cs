@@ -3,10 +3,11 @@
 // differences of it: a naive twin of the library's closed form). Influence scores must predict the
 // real change of the test loss when each training example is left out and the head retrained.
 using Glassbox.Explain.TrainingData;
+using Xunit.Abstractions;
 
 namespace Glassbox.Explain.Tests.TrainingData;
 
-public class InfluenceFunctionTests
+public class InfluenceFunctionTests(ITestOutputHelper output)
 {
     private const int N = 40, D = 3, C = 2;
     private const double Lambda = 0.05;
@@ -152,6 +153,7 @@ public class InfluenceFunctionTests
             double baseLoss = Loss(theta, TX[t], TY[t]);
             var actual = retrained.Select(th => Loss(th, TX[t], TY[t]) - baseLoss).ToArray();
             double r = Pearson(predicted, actual), rho = Spearman(predicted, actual);
+            output.WriteLine($"test point {t}: Pearson {r:F4}, Spearman {rho:F4}");
             Assert.True(r >= 0.9, $"test point {t}: Pearson {r:F4} between influence and leave-one-out retraining");
             Assert.True(rho >= 0.8, $"test point {t}: Spearman {rho:F4}");
             // Helpful examples (positive score) are those whose removal raises the test loss.
