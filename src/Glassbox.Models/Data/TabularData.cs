@@ -48,19 +48,20 @@ public sealed class DataFormatException : FormatException
     public string? Column { get; }
 }
 
-/// <summary>Reads CSV, TSV and JSON Lines datasets (chosen by extension: <c>.csv</c>, <c>.tsv</c>, <c>.jsonl</c>/<c>.json</c>).</summary>
+/// <summary>Reads CSV, TSV, JSON Lines and Parquet datasets (chosen by extension: <c>.csv</c>, <c>.tsv</c>, <c>.jsonl</c>/<c>.json</c>, <c>.parquet</c>).</summary>
 /// <remarks>
 /// <para>CSV follows RFC 4180: fields may be quoted with <c>"</c>, a quoted field may hold commas, line
 /// breaks and doubled quotes (<c>""</c>). TSV follows GLUE: no quoting, a tab separates fields. Both
 /// need a header line with unique names; every data row must have as many fields as the header.
 /// Blank lines are skipped. JSON Lines: one JSON object per non-blank line; the first object's keys
-/// are the columns, and later objects must hold the asked-for columns.</para>
+/// are the columns, and later objects must hold the asked-for columns. Parquet: flat columns of text,
+/// numbers and booleans, read a row group at a time; numbers are given as invariant-culture text.</para>
 /// <para>A missing file raises <see cref="FileNotFoundException"/>; anything else wrong with the file
 /// raises <see cref="DataFormatException"/> naming the file, line and column.</para>
 /// </remarks>
 public static class TabularData
 {
-    private enum Format { Csv, Tsv, JsonLines }
+    private enum Format { Csv, Tsv, JsonLines, Parquet }
 
     /// <summary>The column names: the header of a CSV/TSV file, or the keys of the first object of a JSON Lines file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -69,6 +70,7 @@ public static class TabularData
     {
         ArgumentNullException.ThrowIfNull(path);
         var format = FormatOf(path);
+        if (format == Format.Parquet) return ParquetData.Columns(CheckExists(path));
         using var reader = Open(path);
         return format == Format.JsonLines ? FirstObjectKeys(path, reader) : ReadHeader(path, reader, format).Names;
     }
@@ -93,7 +95,12 @@ public static class TabularData
                     path, column: name);
         }
         var format = FormatOf(path);
-        return format == Format.JsonLines ? ReadJsonLines(path, columns) : ReadDelimited(path, format, columns);
+        return format switch
+        {
+            Format.JsonLines => ReadJsonLines(path, columns),
+            Format.Parquet => ParquetData.Read(path, columns),
+            _ => ReadDelimited(path, format, columns),
+        };
     }
 
     private static IEnumerable<(string Name, string Option)> Wanted(DataColumns c)
@@ -112,9 +119,17 @@ public static class TabularData
             ".csv" => Format.Csv,
             ".tsv" => Format.Tsv,
             ".jsonl" or ".json" or ".ndjson" => Format.JsonLines,
+            ".parquet" => Format.Parquet,
             _ => throw new DataFormatException(
-                $"cannot tell the format of {path} from its extension '{ext}'; use .csv, .tsv or .jsonl (JSON Lines: one object per line)", path),
+                $"cannot tell the format of {path} from its extension '{ext}'; use .csv, .tsv or .jsonl (JSON Lines: one object per line), or .parquet", path),
         };
+    }
+
+    private static string CheckExists(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException(Directory.Exists(path) ? $"data file {path} is a folder, not a file" : $"data file {path} not found", path);
+        return path;
     }
 
     private static StreamReader Open(string path)
