@@ -1,0 +1,65 @@
+// The server's JSON API (src/Glassbox.Server/GlassboxServer.cs): typed requests and responses.
+
+export interface FieldSpec { type: string; vocab?: string[]; required: boolean; parent?: string }
+export interface ModelInfo {
+  name: string; source: string; architecture: string; task: string; labels: string[];
+  inputSpec: Record<string, FieldSpec>; outputSpec: Record<string, FieldSpec>;
+  interpreters: string[]; attention: boolean; generators: string[]; metrics: string[]; projections: string[]; maxTokens: number;
+}
+export interface DatasetInfo { name: string; file: string; size: number; spec: Record<string, FieldSpec>; labels: string[]; compatibleModels: string[] }
+export interface Info { version: string; models: ModelInfo[]; datasets: DatasetInfo[]; limits: { maxBatch: number; maxTextChars: number } }
+
+export interface Datapoint { id?: string; text: string; pair?: string | null; label?: string | null; parentId?: string | null; source?: string | null }
+export interface TokenTag { index: number; token: string; tag: string; probability: number; start: number; end: number; special: boolean }
+export interface Prediction {
+  task: string; tokens: string[]; truncated?: boolean; probabilities?: number[]; label?: string; labelIndex?: number; labels?: string[];
+  value?: number; tags?: TokenTag[]; answer?: { text: string; start: number; end: number; score: number }; generatedText?: string;
+}
+export interface SalienceToken { token: string; start: number; end: number; sequence: number; special: boolean; score: number; raw: number }
+export interface SalienceWord { word: string; start: number; end: number; sequence: number; tokenIndices: number[]; score: number; raw: number }
+export interface SalienceResult { method: string; target: string; tokens: SalienceToken[]; words: SalienceWord[]; convergenceDelta?: number; warnings: string[]; seconds: number }
+export interface InterpretResponse { model: string; targets: string[]; target: string; results: SalienceResult[] }
+export interface AttentionResponse { model: string; tokens: string[]; layers: number; heads: number; patterns: number[][][][] }
+
+export class ApiError extends Error {
+  constructor(message: string, public status: number, public code: string) { super(message); }
+}
+
+async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: reported below */ }
+  if (!res.ok) {
+    const e = json as { error?: string; code?: string } | null;
+    throw new ApiError(e?.error ?? `${method} ${path} failed with HTTP ${res.status}`, res.status, e?.code ?? "http_error");
+  }
+  return json as T;
+}
+
+export const api = {
+  info: () => call<Info>("GET", "/api/info"),
+  dataset: (name: string) => call<{ name: string; total: number; examples: Datapoint[] }>("GET", `/api/dataset?name=${encodeURIComponent(name)}`),
+  predict: (model: string, inputs: Datapoint[], signal?: AbortSignal) =>
+    call<{ predictions: Prediction[]; cached: number }>("POST", "/api/predict", { model, inputs }, signal),
+  predictIds: (model: string, dataset: string, ids: string[], signal?: AbortSignal) =>
+    call<{ ids: string[]; predictions: Prediction[]; cached: number }>("POST", "/api/predict", { model, dataset, ids }, signal),
+  interpret: (model: string, input: Datapoint, methods: string[], target: string | null, signal?: AbortSignal) =>
+    call<InterpretResponse>("POST", "/api/interpret", { model, input, methods, target }, signal),
+  attention: (model: string, input: Datapoint, signal?: AbortSignal) =>
+    call<AttentionResponse>("POST", "/api/attention", { model, input }, signal),
+  saved: (dataset: string) => call<{ datapoints: Datapoint[] }>("GET", `/api/datapoints?dataset=${encodeURIComponent(dataset)}`),
+  save: (dataset: string, datapoints: Datapoint[]) => call<{ datapoints: Datapoint[] }>("POST", "/api/datapoints", { dataset, datapoints }),
+};
+
+/** Strips the fields the model does not read, so a datapoint can be sent as a model input. */
+export function asInput(d: Datapoint): Datapoint {
+  const x: Datapoint = { text: d.text };
+  if (d.pair) x.pair = d.pair;
+  return x;
+}
