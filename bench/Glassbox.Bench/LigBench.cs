@@ -16,6 +16,7 @@ public static class LigBench
     public static int Run(string[] args)
     {
         int threads = Environment.ProcessorCount, repeats = 3, steps = 50, tokens = 32;
+        int? batch = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -24,7 +25,8 @@ public static class LigBench
                 case "--repeats" when i + 1 < args.Length: repeats = int.Parse(args[++i]); break;
                 case "--steps" when i + 1 < args.Length: steps = int.Parse(args[++i]); break;
                 case "--tokens" when i + 1 < args.Length: tokens = int.Parse(args[++i]); break;
-                default: Console.Error.WriteLine($"lig: unknown option '{args[i]}' (use --threads N --repeats R --steps S --tokens T)"); return 2;
+                case "--internal-batch" when i + 1 < args.Length: batch = int.Parse(args[++i]); break;
+                default: Console.Error.WriteLine($"lig: unknown option '{args[i]}' (use --threads N --repeats R --steps S --tokens T [--internal-batch B])"); return 2;
             }
         }
         Parallelism.ThreadCount = threads;
@@ -42,7 +44,7 @@ public static class LigBench
         for (int i = 1; i < tokens - 1; i++) ids[i] = rng.Next(1000, 30000);
         var baseIds = ids.Select((v, i) => i == 0 || i == tokens - 1 ? v : 0).ToArray();
         var input = ModelInput.Single(ids); var baseline = ModelInput.Single(baseIds);
-        GradientMethods.LayerIntegratedGradients(model, input, baseline, 1, "hook_embed", steps); // warm-up
+        GradientMethods.LayerIntegratedGradients(model, input, baseline, 1, "hook_embed", steps, internalBatchSize: batch); // warm-up
         var times = new List<double>();
         var proc = Process.GetCurrentProcess();
         double cpuMs = 0;
@@ -50,7 +52,7 @@ public static class LigBench
         {
             proc.Refresh(); var c0 = proc.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
-            var a = GradientMethods.LayerIntegratedGradients(model, input, baseline, 1, "hook_embed", steps);
+            var a = GradientMethods.LayerIntegratedGradients(model, input, baseline, 1, "hook_embed", steps, internalBatchSize: batch);
             times.Add(sw.Elapsed.TotalMilliseconds);
             proc.Refresh(); cpuMs += (proc.TotalProcessorTime - c0).TotalMilliseconds;
             if (!double.IsFinite(a.ConvergenceDelta!.Value)) throw new InvalidOperationException("non-finite delta");

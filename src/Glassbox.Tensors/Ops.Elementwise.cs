@@ -2,6 +2,7 @@
 // innermost dimension; within a row each operand is either contiguous (stride 1) or a repeated
 // scalar (stride 0), so every row is one TensorPrimitives call.
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Glassbox.Tensors;
 
@@ -24,27 +25,29 @@ public static partial class Ops
             Tape.Add(y, [a, b], (g, needs) =>
             {
                 Tensor? ga = null, gb = null;
+                // Where a gradient has g's shape the tape may take g itself (it copies when g is
+                // needed twice); products are reduced in place of a copy.
                 switch (op)
                 {
                     case Bin.Add:
-                        if (needs[0]) ga = SumTo(g, a.Shape);
-                        if (needs[1]) gb = SumTo(g, b.Shape);
+                        if (needs[0]) ga = SameShape(g, a) ? g : SumTo(g, a.Shape);
+                        if (needs[1]) gb = SameShape(g, b) ? g : SumTo(g, b.Shape);
                         break;
                     case Bin.Sub:
-                        if (needs[0]) ga = SumTo(g, a.Shape);
-                        if (needs[1]) { using var n = Neg(g); gb = SumTo(n, b.Shape); }
+                        if (needs[0]) ga = SameShape(g, a) ? g : SumTo(g, a.Shape);
+                        if (needs[1]) gb = SumToOwned(Neg(g), b.Shape);
                         break;
                     case Bin.Mul:
-                        if (needs[0]) { using var t = Mul(g, b); ga = SumTo(t, a.Shape); }
-                        if (needs[1]) { using var t = Mul(g, a); gb = SumTo(t, b.Shape); }
+                        if (needs[0]) ga = SumToOwned(Mul(g, b), a.Shape);
+                        if (needs[1]) gb = SumToOwned(Mul(g, a), b.Shape);
                         break;
                     case Bin.Div:
-                        if (needs[0]) { using var t = Div(g, b); ga = SumTo(t, a.Shape); }
+                        if (needs[0]) ga = SumToOwned(Div(g, b), a.Shape);
                         if (needs[1])
                         {
                             // d(a/b)/db = -a/b² = -y/b
-                            using var t = Mul(g, y); using var u = Div(t, b); using var v = Neg(u);
-                            gb = SumTo(v, b.Shape);
+                            using var t = Mul(g, y); using var u = Div(t, b);
+                            gb = SumToOwned(Neg(u), b.Shape);
                         }
                         break;
                 }
@@ -181,6 +184,18 @@ public static partial class Ops
             }
         }
         return y;
+    }
+
+    private static bool SameShape(Tensor g, Tensor x) => ShapeUtil.Equal(g.Shape, x.Shape);
+
+    /// <summary>SumTo for a temporary: returns t itself when it already has the shape, otherwise
+    /// the reduction (and releases t).</summary>
+    internal static Tensor SumToOwned(Tensor t, int[] shape)
+    {
+        if (ShapeUtil.Equal(t.Shape, shape)) return t;
+        var r = SumTo(t, shape);
+        t.Dispose();
+        return r;
     }
 
     /// <summary>acc += x (same shapes). Never recorded.</summary>
@@ -381,49 +396,107 @@ public static partial class Ops
             Tape.Add(y, [x], (g, _) =>
             {
                 var r = Tensor.Empty(x.Shape);
-                var G = g.Span; var Xs = x.Span; var R = r.Span;
-                for (int i = 0; i < R.Length; i++)
+                var gd = g.Data; var rd = r.Data;
+                Par.Rows((x.Length + Block - 1) / Block, Block, (s, e) =>
                 {
-                    double v = Xs[i];
-                    R[i] = (float)(G[i] * (Phi(v) + v * Math.Exp(-0.5 * v * v) / Math.Sqrt(2 * Math.PI)));
-                }
+                    int lo = s * Block, hi = Math.Min(x.Length, e * Block);
+                    GeluGradKernel(xd.AsSpan(lo, hi - lo), gd.AsSpan(lo, hi - lo), rd.AsSpan(lo, hi - lo));
+                });
                 return [r];
             }, "Gelu");
         return y;
     }
 
     // x·Φ(x) with erf from Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7, below float32's
-    // resolution of Φ), vectorised with Vector512/256 where available.
+    // resolution of Φ), vectorised with Vector512/256 where available. The backward,
+    // Φ(x) + x·φ(x), uses the same erf, and exp(−x²/2) serves both erf and φ.
+    private const float GeluP = 0.3275911f, GeluA1 = 0.254829592f, GeluA2 = -0.284496736f, GeluA3 = 1.421413741f,
+        GeluA4 = -1.453152027f, GeluA5 = 1.061405429f, InvSqrt2 = 0.70710678118654752f, InvSqrt2Pi = 0.39894228040143268f;
+
     private static void GeluKernel(ReadOnlySpan<float> x, Span<float> y)
     {
-        const float p = 0.3275911f, a1 = 0.254829592f, a2 = -0.284496736f, a3 = 1.421413741f, a4 = -1.453152027f, a5 = 1.061405429f;
-        const float invSqrt2 = 0.70710678118654752f;
         int i = 0;
-        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            var vp = System.Runtime.Intrinsics.Vector512.Create(p);
-            var one = System.Runtime.Intrinsics.Vector512.Create(1f);
-            var half = System.Runtime.Intrinsics.Vector512.Create(0.5f);
+        if (Vector512.IsHardwareAccelerated)
             for (; i + 16 <= x.Length; i += 16)
             {
-                var v = System.Runtime.Intrinsics.Vector512.Create(x.Slice(i, 16));
-                var z = v * invSqrt2;
-                var az = System.Runtime.Intrinsics.Vector512.Abs(z);
-                var t = one / (one + vp * az);
-                var poly = ((((a5 * t + System.Runtime.Intrinsics.Vector512.Create(a4)) * t + System.Runtime.Intrinsics.Vector512.Create(a3)) * t
-                    + System.Runtime.Intrinsics.Vector512.Create(a2)) * t + System.Runtime.Intrinsics.Vector512.Create(a1)) * t;
-                var erfAbs = one - poly * System.Runtime.Intrinsics.Vector512.Exp(-(az * az));
-                var erf = System.Runtime.Intrinsics.Vector512.ConditionalSelect(System.Runtime.Intrinsics.Vector512.LessThan(z, System.Runtime.Intrinsics.Vector512<float>.Zero), -erfAbs, erfAbs);
-                System.Runtime.Intrinsics.Vector512.CopyTo(half * v * (one + erf), y.Slice(i, 16));
+                var v = Vector512.Create(x.Slice(i, 16));
+                var (phi, _) = PhiAndExp512(v);
+                (v * phi).CopyTo(y.Slice(i, 16));
             }
-        }
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= x.Length; i += 8)
+            {
+                var v = Vector256.Create(x.Slice(i, 8));
+                var (phi, _) = PhiAndExp256(v);
+                (v * phi).CopyTo(y.Slice(i, 8));
+            }
         for (; i < x.Length; i++)
         {
-            float z = x[i] * invSqrt2, az = MathF.Abs(z);
-            float t = 1f / (1f + p * az);
-            float erfAbs = 1f - (((((a5 * t + a4) * t + a3) * t + a2) * t + a1) * t) * MathF.Exp(-az * az);
-            y[i] = 0.5f * x[i] * (1f + (z < 0 ? -erfAbs : erfAbs));
+            var (phi, _) = PhiAndExp(x[i]);
+            y[i] = x[i] * phi;
         }
+    }
+
+    private static void GeluGradKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> r)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= x.Length; i += 16)
+            {
+                var v = Vector512.Create(x.Slice(i, 16));
+                var (phi, e) = PhiAndExp512(v);
+                (Vector512.Create(g.Slice(i, 16)) * (phi + v * e * InvSqrt2Pi)).CopyTo(r.Slice(i, 16));
+            }
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= x.Length; i += 8)
+            {
+                var v = Vector256.Create(x.Slice(i, 8));
+                var (phi, e) = PhiAndExp256(v);
+                (Vector256.Create(g.Slice(i, 8)) * (phi + v * e * InvSqrt2Pi)).CopyTo(r.Slice(i, 8));
+            }
+        for (; i < x.Length; i++)
+        {
+            var (phi, e) = PhiAndExp(x[i]);
+            r[i] = g[i] * (phi + x[i] * e * InvSqrt2Pi);
+        }
+    }
+
+    /// <summary>Φ(x) and exp(−x²/2).</summary>
+    private static (float Phi, float Exp) PhiAndExp(float x)
+    {
+        float z = x * InvSqrt2, az = MathF.Abs(z);
+        float t = 1f / (1f + GeluP * az);
+        float e = MathF.Exp(-az * az);
+        float erfAbs = 1f - (((((GeluA5 * t + GeluA4) * t + GeluA3) * t + GeluA2) * t + GeluA1) * t) * e;
+        return (0.5f * (1f + (z < 0 ? -erfAbs : erfAbs)), e);
+    }
+
+    private static (Vector512<float> Phi, Vector512<float> Exp) PhiAndExp512(Vector512<float> x)
+    {
+        var one = Vector512<float>.One;
+        var z = x * InvSqrt2;
+        var az = Vector512.Abs(z);
+        var t = one / (one + Vector512.Create(GeluP) * az);
+        var poly = ((((GeluA5 * t + Vector512.Create(GeluA4)) * t + Vector512.Create(GeluA3)) * t
+            + Vector512.Create(GeluA2)) * t + Vector512.Create(GeluA1)) * t;
+        var e = Vector512.Exp(-(az * az));
+        var erfAbs = one - poly * e;
+        var erf = Vector512.ConditionalSelect(Vector512.LessThan(z, Vector512<float>.Zero), -erfAbs, erfAbs);
+        return (Vector512.Create(0.5f) * (one + erf), e);
+    }
+
+    private static (Vector256<float> Phi, Vector256<float> Exp) PhiAndExp256(Vector256<float> x)
+    {
+        var one = Vector256<float>.One;
+        var z = x * InvSqrt2;
+        var az = Vector256.Abs(z);
+        var t = one / (one + Vector256.Create(GeluP) * az);
+        var poly = ((((GeluA5 * t + Vector256.Create(GeluA4)) * t + Vector256.Create(GeluA3)) * t
+            + Vector256.Create(GeluA2)) * t + Vector256.Create(GeluA1)) * t;
+        var e = Vector256.Exp(-(az * az));
+        var erfAbs = one - poly * e;
+        var erf = Vector256.ConditionalSelect(Vector256.LessThan(z, Vector256<float>.Zero), -erfAbs, erfAbs);
+        return (Vector256.Create(0.5f) * (one + erf), e);
     }
 
     /// <summary>Tanh-approximated GELU (transformers' "gelu_new", "gelu_pytorch_tanh").</summary>
@@ -452,18 +525,6 @@ public static partial class Ops
                 return [r];
             }, "GeluTanh");
         return y;
-    }
-
-    /// <summary>Standard normal CDF via erfc (Numerical Recipes' Chebyshev fit, |rel err| &lt; 1.2e-7).</summary>
-    internal static double Phi(double x) => 0.5 * Erfc(-x / Math.Sqrt(2));
-
-    internal static double Erfc(double x)
-    {
-        double z = Math.Abs(x);
-        double t = 1 / (1 + 0.5 * z);
-        double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-        return x >= 0 ? r : 2 - r;
     }
 
     public static Tensor Clamp(Tensor x, float min, float max)

@@ -17,8 +17,8 @@ public static partial class Ops
                 Tensor? ga = null, gb = null;
                 if (needs[0])
                 {
-                    using var t = transA ? MatMulRaw(b, g, transB, true, "MatMul backward") : MatMulRaw(g, b, false, !transB, "MatMul backward");
-                    ga = ShapeUtil.Equal(t.Shape, a.Shape) ? t.Clone() : SumTo(t, a.Shape);
+                    var t = transA ? MatMulRaw(b, g, transB, true, "MatMul backward") : MatMulRaw(g, b, false, !transB, "MatMul backward");
+                    ga = SumToOwned(t, a.Shape);
                 }
                 if (needs[1])
                 {
@@ -32,8 +32,8 @@ public static partial class Ops
                     }
                     else
                     {
-                        using var t = transB ? MatMulRaw(g, a, true, transA, "MatMul backward") : MatMulRaw(a, g, !transA, false, "MatMul backward");
-                        gb = ShapeUtil.Equal(t.Shape, b.Shape) ? t.Clone() : SumTo(t, b.Shape);
+                        var t = transB ? MatMulRaw(g, a, true, transA, "MatMul backward") : MatMulRaw(a, g, !transA, false, "MatMul backward");
+                        gb = SumToOwned(t, b.Shape);
                     }
                 }
                 return [ga, gb];

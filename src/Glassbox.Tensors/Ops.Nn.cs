@@ -23,7 +23,9 @@ public static partial class Ops
         int rows = d == 0 ? 0 : x.Length / d;
         var y = Tensor.Empty(x.Shape);
         bool rec = Tape.WouldRecord(x) || (weight is not null && Tape.WouldRecord(weight)) || (bias is not null && Tape.WouldRecord(bias));
-        var xhat = rec ? new float[x.Length] : null;
+        // Per row, mean and 1/σ: the backward recomputes x̂ from the saved input with the same
+        // two operations, so no normalised copy of x is kept.
+        var mean = new float[rows];
         var rstd = new float[rows];
         var xd = x.Data; var yd = y.Data; var wd = weight?.Data; var bd = bias?.Data;
         Par.Rows(rows, d, (start, end) =>
@@ -31,13 +33,12 @@ public static partial class Ops
             for (int r = start; r < end; r++)
             {
                 var row = xd.AsSpan(r * d, d); var dst = yd.AsSpan(r * d, d);
-                float mean = TensorPrimitives.Sum(row) / d;
-                TensorPrimitives.Subtract(row, mean, dst);
+                float mu = TensorPrimitives.Sum(row) / d;
+                TensorPrimitives.Subtract(row, mu, dst);
                 float var = TensorPrimitives.SumOfSquares(dst) / d;
                 float rs = 1f / MathF.Sqrt(var + eps);
-                rstd[r] = rs;
+                mean[r] = mu; rstd[r] = rs;
                 TensorPrimitives.Multiply(dst, rs, dst);
-                if (xhat is not null) dst.CopyTo(xhat.AsSpan(r * d, d));
                 if (wd is not null) TensorPrimitives.Multiply(dst, wd.AsSpan(0, d), dst);
                 if (bd is not null) TensorPrimitives.Add(dst, bd.AsSpan(0, d), dst);
             }
@@ -50,38 +51,52 @@ public static partial class Ops
             Tape.Add(y, [.. inputs], (g, needs) =>
             {
                 var res = new Tensor?[inputs.Count];
-                var G = g.Span;
+                var gd = g.Data;
                 int wi = weight is null ? -1 : 1, bi = bias is null ? -1 : (weight is null ? 1 : 2);
                 if (needs[0])
                 {
-                    var gx = Tensor.Empty(x.Shape); var GX = gx.Span;
-                    var dxh = new float[d];
-                    for (int r = 0; r < rows; r++)
+                    // dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))/σ with dx̂ = g⊙weight; rows in parallel.
+                    var gx = Tensor.Empty(x.Shape); var gxd = gx.Data;
+                    var wspan = weight?.Data;
+                    Par.Rows(rows, d, (start, end) =>
                     {
-                        var gr = G.Slice(r * d, d); var xh = xhat!.AsSpan(r * d, d);
-                        if (weight is not null) TensorPrimitives.Multiply(gr, weight.Span, dxh); else gr.CopyTo(dxh);
-                        float m1 = TensorPrimitives.Sum(dxh) / d;
-                        float m2 = TensorPrimitives.Dot(dxh, xh) / d;
-                        var dst = GX.Slice(r * d, d);
-                        for (int i = 0; i < d; i++) dst[i] = rstd[r] * (dxh[i] - m1 - xh[i] * m2);
-                    }
+                        var xh = new float[d]; var dxh = new float[d];
+                        for (int r = start; r < end; r++)
+                        {
+                            TensorPrimitives.Subtract(xd.AsSpan(r * d, d), mean[r], xh);
+                            TensorPrimitives.Multiply(xh, rstd[r], xh);
+                            var gr = gd.AsSpan(r * d, d);
+                            if (wspan is not null) TensorPrimitives.Multiply(gr, wspan.AsSpan(0, d), dxh); else gr.CopyTo(dxh);
+                            float m1 = TensorPrimitives.Sum(dxh) / d;
+                            float m2 = TensorPrimitives.Dot(dxh, xh) / d;
+                            var dst = gxd.AsSpan(r * d, d);
+                            TensorPrimitives.MultiplyAdd(xh, -m2, dxh, dst);
+                            TensorPrimitives.Add(dst, -m1, dst);
+                            TensorPrimitives.Multiply(dst, rstd[r], dst);
+                        }
+                    });
                     res[0] = gx;
                 }
                 if (wi > 0 && needs[wi])
                 {
                     var gw = Tensor.Zeros(d); var GW = gw.Span;
+                    var xh = new float[d];
                     for (int r = 0; r < rows; r++)
-                        for (int i = 0; i < d; i++) GW[i] += G[r * d + i] * xhat![r * d + i];
+                    {
+                        TensorPrimitives.Subtract(xd.AsSpan(r * d, d), mean[r], xh);
+                        TensorPrimitives.Multiply(xh, rstd[r], xh);
+                        TensorPrimitives.MultiplyAdd(gd.AsSpan(r * d, d), xh, GW, GW);
+                    }
                     res[wi] = gw;
                 }
                 if (bi > 0 && needs[bi])
                 {
                     var gb = Tensor.Zeros(d); var GB = gb.Span;
-                    for (int r = 0; r < rows; r++) TensorPrimitives.Add(GB, G.Slice(r * d, d), GB);
+                    for (int r = 0; r < rows; r++) TensorPrimitives.Add(GB, gd.AsSpan(r * d, d), GB);
                     res[bi] = gb;
                 }
                 return res;
-            }, "LayerNorm");
+        }, "LayerNorm");
         }
         return y;
     }

@@ -19,6 +19,7 @@ public sealed class Tape : IDisposable
     private readonly Tape? _previous;
     private readonly HashSet<long> _tracked = [];
     private List<Node> _nodes = [];
+    private Dictionary<long, Tensor>? _adopted;
     private bool _disposed;
 
     private sealed record Node(Tensor Output, Tensor[] Inputs, BackwardFn Backward, string Op);
@@ -116,6 +117,9 @@ public sealed class Tape : IDisposable
 
         var grads = new Dictionary<long, Tensor>();
         var results = new Tensor[wrt.Count];
+        // Tensors the caller holds: never released by this walk, even when a scope handed them over.
+        var keep = new HashSet<long>(wanted) { output.Id };
+        bool release = !retainGraph && _adopted is { Count: > 0 };
         var saved = t_current;
         t_current = null; // backward runs untaped
         try
@@ -126,32 +130,13 @@ public sealed class Tape : IDisposable
                 for (int ni = _nodes.Count - 1; ni >= 0; ni--)
                 {
                     var node = _nodes[ni];
-                    if (!grads.TryGetValue(node.Output.Id, out var g)) continue;
-                    var needs = new bool[node.Inputs.Length];
-                    bool anyNeed = false;
-                    for (int i = 0; i < needs.Length; i++) anyNeed |= needs[i] = onPath.Contains(node.Inputs[i].Id);
-                    if (!wanted.Contains(node.Output.Id)) grads.Remove(node.Output.Id);
-                    if (anyNeed)
-                    {
-                        var gin = node.Backward(g, needs);
-                        for (int i = 0; i < needs.Length; i++)
-                        {
-                            if (!needs[i] || gin[i] is not { } gi) continue;
-                            if (!ShapeUtil.Equal(gi.Shape, node.Inputs[i].Shape))
-                                throw new InvalidOperationException($"Gradient: backward of {node.Op} produced shape {ShapeUtil.Format(gi.Shape)} for an input of shape {ShapeUtil.Format(node.Inputs[i].Shape)}.");
-                            long id = node.Inputs[i].Id;
-                            if (grads.TryGetValue(id, out var acc))
-                            {
-                                Ops.AddInPlace(acc, gi);
-                                if (!ReferenceEquals(gi, g)) gi.Dispose();
-                            }
-                            else grads[id] = ReferenceEquals(gi, g) ? gi.Clone() : gi;
-                        }
-                    }
-                    if (!wanted.Contains(node.Output.Id)) g.Dispose();
+                    if (grads.TryGetValue(node.Output.Id, out var g)) RunNode(node, g, onPath, wanted, grads);
                     // The node's inputs and saved state are no longer needed by this backward:
                     // drop the reference so they can be reclaimed while the walk continues.
                     if (!retainGraph) _nodes[ni] = null!;
+                    // Every consumer of this node's output comes later in the recording, so its
+                    // backward has run: a scope intermediate can go back to the pool now.
+                    if (release && _adopted!.Remove(node.Output.Id, out var dead) && !keep.Contains(dead.Id)) dead.Dispose();
                 }
             }
             for (int i = 0; i < wrt.Count; i++)
@@ -165,8 +150,66 @@ public sealed class Tape : IDisposable
         {
             t_current = saved;
         }
-        if (!retainGraph) _nodes = [];
+        if (!retainGraph)
+        {
+            _nodes = [];
+            ReleaseAdopted(keep);
+        }
         return results;
+    }
+
+    /// <summary>Runs one node's backward with output gradient g and adds what it returns into grads.</summary>
+    private static void RunNode(Node node, Tensor g, HashSet<long> onPath, HashSet<long> wanted, Dictionary<long, Tensor> grads)
+    {
+        var needs = new bool[node.Inputs.Length];
+        bool anyNeed = false;
+        for (int i = 0; i < needs.Length; i++) anyNeed |= needs[i] = onPath.Contains(node.Inputs[i].Id);
+        // g belongs to the walk unless it is itself a requested result: then the walk may hand it
+        // on as an input's gradient (a backward that passes g through) instead of copying it.
+        bool gOwned = !wanted.Contains(node.Output.Id);
+        if (gOwned) grads.Remove(node.Output.Id);
+        bool gGiven = false;
+        if (anyNeed)
+        {
+            var gin = node.Backward(g, needs);
+            for (int i = 0; i < needs.Length; i++)
+            {
+                if (!needs[i] || gin[i] is not { } gi) continue;
+                if (!ShapeUtil.Equal(gi.Shape, node.Inputs[i].Shape))
+                    throw new InvalidOperationException($"Gradient: backward of {node.Op} produced shape {ShapeUtil.Format(gi.Shape)} for an input of shape {ShapeUtil.Format(node.Inputs[i].Shape)}.");
+                bool isG = ReferenceEquals(gi, g);
+                bool seen = false; // the same tensor returned for an earlier input of this node
+                for (int j = 0; j < i && !seen; j++) seen = needs[j] && ReferenceEquals(gin[j], gi);
+                long id = node.Inputs[i].Id;
+                if (grads.TryGetValue(id, out var acc))
+                {
+                    Ops.AddInPlace(acc, gi);
+                    if (!isG && !seen && !ReferenceEquals(acc, gi)) gi.Dispose();
+                }
+                else if (isG)
+                {
+                    if (gOwned && !gGiven) { grads[id] = g; gGiven = true; }
+                    else grads[id] = g.Clone();
+                }
+                else grads[id] = seen ? gi.Clone() : gi;
+            }
+        }
+        if (gOwned && !gGiven) g.Dispose();
+    }
+
+    /// <summary>Hands over the intermediates of a scope that ended while this tape recorded: the
+    /// tape releases each once the backward no longer needs it (or when the tape is disposed).</summary>
+    internal void Adopt(Tensor t) => (_adopted ??= [])[t.Id] = t;
+
+    /// <summary>False once disposed.</summary>
+    internal bool IsLive => !_disposed;
+
+    private void ReleaseAdopted(HashSet<long>? keep)
+    {
+        if (_adopted is null) return;
+        foreach (var t in _adopted.Values)
+            if (keep is null || !keep.Contains(t.Id)) t.Dispose();
+        _adopted = null;
     }
 
     /// <summary>Adds d(output)/d(p) into grads[i] for each parameter (creating it on first use):
@@ -187,6 +230,7 @@ public sealed class Tape : IDisposable
         if (_disposed) return;
         _disposed = true;
         _nodes = [];
+        ReleaseAdopted(null);
         _tracked.Clear();
         if (ReferenceEquals(t_current, this)) t_current = _previous;
     }

@@ -1,8 +1,10 @@
-// Deterministic release of intermediate tensors during inference. Tensors created while a scope
-// is current (and no tape is recording) belong to it and go back to the pool when it ends, except
-// those kept with Keep (which pass to the enclosing scope) or escaped with Escape (which leave
-// every scope: hook captures, KV caches). With a tape recording nothing is registered: backward
-// needs the intermediates.
+// Deterministic release of intermediate tensors. Tensors created while a scope is current belong
+// to it and go back to the pool when it ends, except those kept with Keep (which pass to the
+// enclosing scope) or escaped with Escape (which leave every scope: hook captures, KV caches).
+// A scope that begins while a tape records hands its intermediates to that tape instead, since
+// the backward may still read them: the tape releases each one as soon as the backward has no
+// further use for it. Tensors created under a tape that started after the scope began are not
+// registered at all (the scope cannot know when that tape's backward is done with them).
 namespace Glassbox.Tensors;
 
 public sealed class TensorScope : IDisposable
@@ -10,16 +12,21 @@ public sealed class TensorScope : IDisposable
     [ThreadStatic] private static TensorScope? t_current;
 
     private readonly TensorScope? _parent;
+    private readonly Tape? _tape; // the tape recording when the scope began, if any
     private readonly List<Tensor> _owned = [];
     private HashSet<long>? _kept;
     private bool _disposed;
 
-    private TensorScope(TensorScope? parent) => _parent = parent;
+    private TensorScope(TensorScope? parent, Tape? tape)
+    {
+        _parent = parent;
+        _tape = tape;
+    }
 
     /// <summary>Starts a scope on this thread; dispose it to release what it owns.</summary>
     public static TensorScope Enter()
     {
-        var s = new TensorScope(t_current);
+        var s = new TensorScope(t_current, Tape.Current);
         t_current = s;
         return s;
     }
@@ -41,7 +48,9 @@ public sealed class TensorScope : IDisposable
     internal static void Register(Tensor t)
     {
         var s = t_current;
-        if (s is not null && Tape.Current is null) s._owned.Add(t);
+        if (s is null) return;
+        var tape = Tape.Current;
+        if (tape is null || ReferenceEquals(tape, s._tape)) s._owned.Add(t);
     }
 
     /// <summary>Keeps t alive past this scope (it then belongs to the enclosing scope, if any).</summary>
@@ -64,8 +73,13 @@ public sealed class TensorScope : IDisposable
         if (_disposed) return;
         _disposed = true;
         if (ReferenceEquals(t_current, this)) t_current = _parent;
+        var tape = _tape is { IsLive: true } ? _tape : null;
         foreach (var t in _owned)
-            if (_kept is null || !_kept.Contains(t.Id)) t.Dispose();
+        {
+            if (_kept is not null && _kept.Contains(t.Id)) continue;
+            if (tape is not null) tape.Adopt(t);
+            else t.Dispose();
+        }
         _owned.Clear();
     }
 }

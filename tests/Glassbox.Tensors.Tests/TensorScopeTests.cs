@@ -28,7 +28,7 @@ public class TensorScopeTests
     }
 
     [Fact]
-    public void NothingIsReleasedWhileATapeRecords()
+    public void IntermediatesOutliveTheirScopeWhileATapeNeedsThem()
     {
         var x = Tensor.FromArray([1f, 2f], 2);
         using var tape = Tape.Record();
