@@ -88,9 +88,20 @@ internal static class LmCommand
                 bool ecco = parse.GetValue(eccoOption);
                 if (parse.GetValue(formatOption) == "html")
                 {
-                    // One page with every Ecco view of this generation (NMF factors for the nmf verb).
-                    string html = Glassbox.Render.LmAnalysisHtml.Render(analysis, parse.GetValue(modelOption)!,
-                        new Glassbox.Render.LmViewOptions { EccoCompatible = ecco, NmfComponents = verb == "nmf" ? parse.GetValue(componentsOption) : 0 });
+                    // One page with every Ecco view this generation has data for: attributions (--method),
+                    // the logit lens at every generated position (--position first), rankings, rankings
+                    // watch (--watch), NMF factors (the nmf verb); tokens shown as the tokenizer decodes them.
+                    var tokenizer = analyzer.Tokenizer;
+                    string html = Glassbox.Render.LmAnalysisHtml.Render(analysis, parse.GetValue(modelOption)!, new Glassbox.Render.LmViewOptions
+                    {
+                        EccoCompatible = ecco,
+                        TopK = parse.GetValue(topKOption),
+                        Position = parse.GetValue(positionOption),
+                        Watch = parse.GetValue(watchOption)?.Split(',', StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } w ? w
+                            : verb == "rankings-watch" ? throw new ArgumentException("--watch lists no token; give tok1,tok2.") : null,
+                        NmfComponents = verb == "nmf" ? parse.GetValue(componentsOption) : 0,
+                        TokenText = tokenizer is null ? null : id => tokenizer.Decode([id]),
+                    });
                     if (parse.GetValue(outOption) is { } htmlPath) Glassbox.Render.AtomicFile.WriteAllText(htmlPath, html);
                     else stdout.WriteLine(html);
                     return Program.ExitOk;

@@ -116,23 +116,58 @@ public class LmCommandTests
 
 public class LmCommandHtmlTests
 {
+    private static string Model => Path.Combine(CliTestSupport.SharedDir, "models", "gpt2-shakespeare-tiny");
+
     [Fact]
     public void HtmlFormatWritesEveryEccoViewAtomically()
     {
-        string model = Path.Combine(CliTestSupport.SharedDir, "models", "gpt2-shakespeare-tiny");
         string dir = Directory.CreateTempSubdirectory("glassbox-lm-html").FullName;
         try
         {
             string outPath = Path.Combine(dir, "lm.html");
             var stdout = new StringWriter(); var stderr = new StringWriter();
-            int code = Glassbox.Cli.Program.Run(["lm", "nmf", "--model", model, "--prompt", "ROMEO:", "--max-new-tokens", "2", "--method", "saliency", "--components", "2", "--format", "html", "--out", outPath], stdout, stderr);
+            int code = Glassbox.Cli.Program.Run(["lm", "nmf", "--model", Model, "--prompt", "ROMEO:", "--max-new-tokens", "2", "--method", "saliency,ig", "--components", "2",
+                "--watch", "Ġthe,Ġand", "--top-k", "3", "--format", "html", "--out", outPath], stdout, stderr);
             Assert.True(code == 0, stderr.ToString());
             string html = File.ReadAllText(outPath);
             Assert.StartsWith("<!DOCTYPE html>", html);
-            Assert.Contains("Logit lens", html);
-            Assert.Contains("Rankings", html);
-            Assert.Contains("Neuron activation factors", html);
+            foreach (var id in new[] { "lm-attributions", "lm-bars", "lm-layer-predictions", "lm-rankings", "lm-rankings-watch", "lm-nmf" })
+                Assert.Contains($"<section id=\"{id}\"", html);
+            Assert.Contains("<option value=\"saliency\">", html);                      // both methods in the selector
+            Assert.Contains("<option value=\"1\">Factor 2</option></select>", html);   // --components 2
+            Assert.Contains("> the</text>", html);                                       // --watch, decoded
+            Assert.Matches("<tr><th>Layer 0</th><td class=\"lm-logit[^<]*<span[^<]*</span><span[^<]*</span><span[^<]*</span></td>(<td[^>]*><span[^<]*</span><span[^<]*</span><span[^<]*</span></td>){2}</tr>", html); // --top-k 3
             Assert.Single(Directory.GetFiles(dir)); // no temp file left behind
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void HtmlRankingsWatchAtAPosition()
+    {
+        var (code, output, err) = CliTestSupport.Run("lm", "rankings-watch", "--model", Model, "--prompt", "ROMEO:", "--max-new-tokens", "3", "--watch", "Ġthe", "--position", "3", "--format", "html");
+        Assert.True(code == 0, err);
+        Assert.Contains("<section id=\"lm-rankings-watch\"", output);
+        Assert.Contains("as the model chose the token at position 3", output);
+        Assert.Contains("<option value=\"3\" selected>", output);                  // the lens opens at --position
+        Assert.DoesNotContain("<section id=\"lm-nmf\"", output);                   // no activations captured outside nmf
+    }
+
+    [Fact]
+    public void HtmlBadInputIsExitTwoAndNoFile()
+    {
+        string dir = Directory.CreateTempSubdirectory("glassbox-lm-html").FullName;
+        try
+        {
+            string outPath = Path.Combine(dir, "lm.html");
+            var (code, output, err) = CliTestSupport.Run("lm", "rankings-watch", "--model", Model, "--prompt", "ROMEO:", "--max-new-tokens", "2", "--watch", "xyzzy plugh", "--format", "html", "--out", outPath);
+            Assert.Equal(2, code);
+            Assert.Contains("not a token of the vocabulary", err);
+            (code, _, err) = CliTestSupport.Run("lm", "generate", "--model", Model, "--prompt", "ROMEO:", "--max-new-tokens", "2", "--position", "0", "--format", "html", "--out", outPath);
+            Assert.Equal(2, code);
+            Assert.Contains("outside the generated tokens", err);
+            Assert.Empty(Directory.GetFiles(dir));
+            Assert.Equal("", output);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
