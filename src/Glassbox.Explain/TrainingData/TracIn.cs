@@ -24,6 +24,33 @@ public sealed record TracInCheckpoint(IExplainableModel Model, double LearningRa
         var config = ModelConfig.Load(Path.Combine(folder, "config.json"));
         return new TracInCheckpoint(new TransformerExplainable(model, folder, config.Id2Label), learningRate);
     }
+
+    /// <summary>Every per-epoch checkpoint of a `glassbox train classifier --save-every-epoch` run: the output
+    /// folder's training.json lists, per epoch, the checkpoint folder and the mean learning rate over that epoch
+    /// (the rate used as lr_i; with a constant number of steps per epoch this keeps TracInCP's relative weights).</summary>
+    public static IReadOnlyList<TracInCheckpoint> FromTrainingRun(string runFolder)
+    {
+        ArgumentNullException.ThrowIfNull(runFolder);
+        string card = Path.Combine(runFolder, "training.json");
+        if (!File.Exists(card))
+            throw new FileNotFoundException($"TracIn: {runFolder} has no training.json; give the output folder of `glassbox train classifier --save-every-epoch`, or list checkpoint folders with their learning rates.", card);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(card));
+        if (!doc.RootElement.TryGetProperty("history", out var history) || history.ValueKind != System.Text.Json.JsonValueKind.Array)
+            throw new FormatException($"TracIn: {card} has no \"history\" array of epochs.");
+        var result = new List<TracInCheckpoint>();
+        foreach (var e in history.EnumerateArray())
+        {
+            if (!e.TryGetProperty("checkpoint", out var c) || c.GetString() is not { Length: > 0 } rel) continue;
+            if (!e.TryGetProperty("meanLearningRate", out var lr) || !lr.TryGetDouble(out double rate))
+                throw new FormatException($"TracIn: an epoch in {card} names checkpoint '{rel}' but no meanLearningRate.");
+            string dir = Path.GetFullPath(Path.Combine(runFolder, rel));
+            if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"TracIn: checkpoint folder {dir} listed in {card} does not exist.");
+            result.Add(FromFolder(dir, rate));
+        }
+        if (result.Count == 0)
+            throw new ArgumentException($"TracIn: {card} lists no per-epoch checkpoints; train with --save-every-epoch.", nameof(runFolder));
+        return result;
+    }
 }
 
 public enum TracInVariant { FullGradient, LastLayer }

@@ -197,3 +197,34 @@ public class TrainingDataSst2Tests
         Assert.Contains("no hook point", Assert.Throws<ArgumentException>(() => RepresentationIndex.Build(model, train, "blocks.9.nothing")).Message);
     }
 }
+
+[Collection("Counterfactual models")]
+public class TracInTrainingRunTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("glassbox-tracin-").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private void Card(string json) => File.WriteAllText(Path.Combine(_dir, "training.json"), json);
+
+    [Fact]
+    public void ReadsEpochCheckpointsAndLearningRates()
+    {
+        string model = Shared.Model("distilbert-sst2-tiny").Replace("\\", "/");
+        Card($$"""{"history": [{"epoch": 1, "meanLearningRate": 0.001, "checkpoint": "{{model}}"}, {"epoch": 2, "meanLearningRate": 0.0005, "checkpoint": "{{model}}"}]}""");
+        var ckpts = TracInCheckpoint.FromTrainingRun(_dir);
+        Assert.Equal([0.001, 0.0005], ckpts.Select(c => c.LearningRate));
+        Assert.All(ckpts, c => Assert.Equal(["NEGATIVE", "POSITIVE"], c.Model.OutputNames));
+    }
+
+    [Fact]
+    public void BadRunFolders()
+    {
+        Assert.Contains("--save-every-epoch", Assert.Throws<FileNotFoundException>(() => TracInCheckpoint.FromTrainingRun(_dir)).Message);
+        Card("""{"history": [{"epoch": 1, "meanLearningRate": 0.001}]}""");
+        Assert.Contains("--save-every-epoch", Assert.Throws<ArgumentException>(() => TracInCheckpoint.FromTrainingRun(_dir)).Message);
+        Card("""{"history": [{"epoch": 1, "meanLearningRate": 0.001, "checkpoint": "checkpoints/epoch-1"}]}""");
+        Assert.Contains("epoch-1", Assert.Throws<DirectoryNotFoundException>(() => TracInCheckpoint.FromTrainingRun(_dir)).Message);
+        Card("""{"history": [{"epoch": 1, "checkpoint": "checkpoints/epoch-1"}]}""");
+        Assert.Contains("meanLearningRate", Assert.Throws<FormatException>(() => TracInCheckpoint.FromTrainingRun(_dir)).Message);
+    }
+}
