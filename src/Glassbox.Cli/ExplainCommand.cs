@@ -101,11 +101,7 @@ internal static class ExplainCommand
                 parse.GetValue(wordsOption), parse.GetValue(templateOption), parse.GetValue(flipOption), parse.GetValue(maxLengthOption),
                 parse.GetValue(seedOption));
             string? outPath = parse.GetValue(outOption);
-            if (outPath is not null && Path.GetDirectoryName(Path.GetFullPath(outPath)) is { } dir && !Directory.Exists(dir))
-            {
-                stderr.WriteLine($"error: cannot write --out {outPath}: the folder {dir} does not exist; create it or choose another path.");
-                return Program.ExitBadInput;
-            }
+            if (!CommonOptions.CheckOutPath(outPath, stderr)) return Program.ExitBadInput;
             string format = parse.GetValue(formatOption)!;
             var imageOptions = new ImageViewOptions
             {

@@ -49,7 +49,7 @@ internal static class LmCommand
         var seedOption = new Option<int?>("--seed") { Description = "sampling seed" };
         var formatOption = new Option<string>("--format") { Description = "output format", DefaultValueFactory = _ => "json" };
         formatOption.AcceptOnlyFromAmong("json", "html");
-        var outOption = new Option<string?>("--out") { Description = "write the output to this file instead of standard output" };
+        var outOption = new Option<string?>("--out") { Description = "write the output to this file (atomically) instead of standard output" };
 
         var command = new Command(verb, Describe(verb))
         {
@@ -71,6 +71,7 @@ internal static class LmCommand
 
         command.SetAction(parse =>
         {
+            if (!CommonOptions.CheckOutPath(parse.GetValue(outOption), stderr)) return Program.ExitBadInput;
             try
             {
                 var methods = ParseMethods(parse.GetValue(methodOption), verb);
@@ -195,7 +196,7 @@ internal static class LmCommand
             : throw new ArgumentException($"--layers: '{p}' is not a layer number."))];
     }
 
-    private static bool TryLoad(string modelArg, TextWriter stderr, out LanguageModelAnalyzer analyzer)
+    internal static bool TryLoad(string modelArg, TextWriter stderr, out LanguageModelAnalyzer analyzer)
     {
         analyzer = null!;
         string folder;

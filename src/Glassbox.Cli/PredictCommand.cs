@@ -44,10 +44,11 @@ internal static class PredictCommand
         var maxLengthOption = new Option<int?>("--max-length") { Description = "truncate the input to this many tokens (special tokens included)" };
         var formatOption = new Option<string>("--format") { Description = "output format", DefaultValueFactory = _ => "json" };
         formatOption.AcceptOnlyFromAmong("json");
+        var outOption = new Option<string?>("--out") { Description = "write the JSON to this file (atomically) instead of standard output" };
 
         var command = new Command("predict", "Run a model on one input and print tokens, logits, probabilities and the prediction as JSON.")
         {
-            modelOption, textOption, pairOption, imageOption, maxNewOption, maxLengthOption, formatOption,
+            modelOption, textOption, pairOption, imageOption, maxNewOption, maxLengthOption, formatOption, outOption,
         };
         command.Validators.Add(result =>
         {
@@ -63,6 +64,8 @@ internal static class PredictCommand
         command.SetAction(parse =>
         {
             string modelArg = parse.GetValue(modelOption)!;
+            string? outPath = parse.GetValue(outOption);
+            if (!CommonOptions.CheckOutPath(outPath, stderr)) return Program.ExitBadInput;
             if (!CliModels.TryLoad(modelArg, stderr, out var folder, out var model)) return Program.ExitBadInput;
             try
             {
@@ -70,7 +73,12 @@ internal static class PredictCommand
                     ? PredictImage(folder, model, image)
                     : PredictText(folder, model, parse.GetValue(textOption)!, parse.GetValue(pairOption),
                         parse.GetValue(maxNewOption), parse.GetValue(maxLengthOption));
-                stdout.WriteLine(json);
+                if (outPath is null) stdout.WriteLine(json);
+                else
+                {
+                    Glassbox.Render.AtomicFile.WriteAllText(outPath, json + "\n");
+                    stderr.WriteLine($"wrote {outPath}");
+                }
                 return Program.ExitOk;
             }
             catch (BadInputException e)

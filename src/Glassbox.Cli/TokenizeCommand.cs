@@ -1,6 +1,8 @@
 // `glassbox tokenize`: encode text (or a JSONL file of {"text", "pair"} objects) and print, per
 // input, one JSON object with ids, tokens, UTF-16 offsets, type ids, special-tokens mask, word
-// ids and the decoded text.
+// ids and the decoded text. --out writes the same lines to a file, atomically, once every input
+// has been encoded (a bad line leaves no file behind). --model is an alias of --tokenizer (a model
+// folder holds the tokenizer), so the option reads the same as in the other verbs.
 
 using System.CommandLine;
 using System.Text.Encodings.Web;
@@ -24,6 +26,7 @@ internal static class TokenizeCommand
             Description = "tokenizer.json file, SentencePiece .model file, or a model folder (tokenizer.json, vocab.txt, vocab.json + merges.txt, spiece.model / tokenizer.model)",
             Required = true,
         };
+        tokenizerOption.Aliases.Add("--model");
         var textOption = new Option<string?>("--text") { Description = "text to encode" };
         var pairOption = new Option<string?>("--pair") { Description = "second sequence of a pair (with --text)" };
         var inputOption = new Option<string?>("--input") { Description = "JSONL file, one {\"text\": ..., \"pair\": ...} object per line" };
@@ -34,10 +37,11 @@ internal static class TokenizeCommand
         var strideOption = new Option<int>("--stride") { Description = "overlap of overflowing windows when truncating", DefaultValueFactory = _ => 0 };
         var formatOption = new Option<string>("--format") { Description = "output format", DefaultValueFactory = _ => "json" };
         formatOption.AcceptOnlyFromAmong("json");
+        var outOption = new Option<string?>("--out") { Description = "write the JSON lines to this file (atomically) instead of standard output" };
 
         var command = new Command("tokenize", "Encode text with a Hugging Face tokenizer and print ids, tokens and offsets as JSON.")
         {
-            tokenizerOption, textOption, pairOption, inputOption, noSpecialOption, maxLengthOption, truncationOption, strideOption, formatOption,
+            tokenizerOption, textOption, pairOption, inputOption, noSpecialOption, maxLengthOption, truncationOption, strideOption, formatOption, outOption,
         };
 
         command.Validators.Add(result =>
@@ -58,6 +62,21 @@ internal static class TokenizeCommand
         });
 
         command.SetAction(parse =>
+        {
+            string? outPath = parse.GetValue(outOption);
+            if (!CommonOptions.CheckOutPath(outPath, stderr)) return Program.ExitBadInput;
+            var sink = outPath is null ? stdout : new StringWriter();
+            int code = Encode(parse, sink);
+            if (code == Program.ExitOk && outPath is not null)
+            {
+                Glassbox.Render.AtomicFile.WriteAllText(outPath, sink.ToString()!);
+                stderr.WriteLine($"wrote {outPath}");
+            }
+            return code;
+        });
+        return command;
+
+        int Encode(ParseResult parse, TextWriter stdout)
         {
             string tokenizerPath = parse.GetValue(tokenizerOption)!;
             Tokenizer tokenizer;
@@ -122,8 +141,7 @@ internal static class TokenizeCommand
                 if (code != Program.ExitOk) return code;
             }
             return Program.ExitOk;
-        });
-        return command;
+        }
     }
 
     private static T? ParsedOrDefault<T>(Func<T> read)
