@@ -64,6 +64,7 @@ public static class Program
         root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
         root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
         root.Subcommands.Add(LmCommand.Create(stdout, stderr));
+        root.Subcommands.Add(TcavCommand.Create(stdout, stderr));
         root.Subcommands.Add(ExplainDatasetCommand.Create(stdout, stderr));
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
         root.Subcommands.Add(ServeCommand.Create(stdout, stderr));

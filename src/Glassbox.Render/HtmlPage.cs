@@ -127,6 +127,14 @@ public sealed class HtmlPage
         return this;
     }
 
+    /// <summary>A section with a heading and markup built by a Glassbox view (which must encode any text it takes from data).</summary>
+    public HtmlPage Html(string heading, string trustedHtml, string? id = null)
+    {
+        _body.Append("<section").Append(id is null ? "" : $" id=\"{Encode(id)}\"").Append("><h2>").Append(Encode(heading)).Append("</h2>\n")
+            .Append(trustedHtml).Append("</section>\n");
+        return this;
+    }
+
     private void AppendLegend() =>
         _body.Append("<div class=\"legend\"><span>Legend:</span> <span class=\"swatch\" style=\"background:")
             .Append(ColorScale.TokenCss(-1)).Append("\"></span> Negative <span class=\"swatch\" style=\"background:")
