@@ -337,3 +337,36 @@ public class MaskedLmSubstitutionTests
         Assert.Empty(gen.Generate(new TextExample("e", "")));
     }
 }
+
+[Collection("Counterfactual models")]
+public class GeneratorsLeaveTheParentUntouchedTests
+{
+    [Fact]
+    public void EveryGeneratorKeepsItsInputAndRecordsItsParent()
+    {
+        var mlmDir = Shared.Model("bert-tiny-random-mlm");
+        var mlm = new MaskedLmSubstitution(AutoModel.FromPretrained(mlmDir), TextEncoder.FromPretrained(mlmDir), new MaskedLmOptions { TopK = 2 });
+        var parent = new TextExample("p", "the film is a total failure .", 0);
+        var snapshot = parent with { };
+        var ids = Sst2Model.Encoder.Encode(parent.Text).Ids;
+        var generators = new (string Name, Func<TextExample, IReadOnlyList<Counterfactual>> Run)[]
+        {
+            ("word-replacer", WordReplacer.Parse("failure -> success|triumph, film -> movie").Generate),
+            ("scrambler", new Scrambler(seed: 1, count: 2).Generate),
+            ("hotflip", new HotFlip(Sst2Model.Model, Sst2Model.Encoder).Generate),
+            ("ablation-flip", new AblationFlip(Sst2Model.Model, Sst2Model.Encoder).Generate),
+            ("mlm-substitution", mlm.Generate),
+        };
+        foreach (var (name, run) in generators)
+        {
+            var cfs = run(parent);
+            Assert.True(cfs.Count > 0, $"{name} generated nothing for '{parent.Text}'");
+            Assert.Equal(snapshot, parent);
+            Assert.Equal(ids, Sst2Model.Encoder.Encode(parent.Text).Ids);
+            Assert.All(cfs, c => { Assert.Equal("p", c.ParentId); Assert.Equal(name, c.Generator); Assert.NotEqual(parent.Text, c.Text); Assert.NotEmpty(c.Edits); });
+            Assert.Equal(cfs.Count, cfs.Select(c => c.Id).Distinct().Count());
+            Assert.All(cfs, c => Assert.Equal(c.Id, c.ToExample().Id));
+        }
+    }
+}
+
