@@ -30,23 +30,54 @@ public static class Neighbors
         return approx ? Approximate(data, k, seed) : Exact(data, k);
     }
 
-    /// <summary>Exact k nearest neighbours (self excluded) by brute force.</summary>
+    /// <summary>Exact k nearest neighbours (self excluded) by brute force. Candidate distances come
+    /// from one single-precision GEMM per block of rows (‖x‖² + ‖y‖² − 2x·y on centred data); the
+    /// k + 8 best candidates are then re-measured in double and the k nearest kept, so float
+    /// rounding can only matter between neighbours whose distances agree to about 1e-6.</summary>
     public static KnnGraph Exact(double[][] data, int k)
     {
-        var (n, _) = ProjectionInput.Check("Neighbors.Exact", data, 2);
+        var (n, d) = ProjectionInput.Check("Neighbors.Exact", data, 2);
         CheckK(k, n);
-        var idx = new int[n][]; var dist = new double[n][];
-        Parallel.For(0, n, i =>
+        var mean = new double[d];
+        foreach (var row in data) TensorPrimitives.Add(mean, row, mean);
+        TensorPrimitives.Divide(mean, n, mean);
+        var xf = new float[(long)n * d > int.MaxValue ? throw new ArgumentException($"Neighbors.Exact: {n} × {d} values do not fit one array; use Neighbors.Approximate.") : n * d];
+        var norms = new float[n];
+        for (int i = 0; i < n; i++)
         {
-            var heap = new Heap(k);
-            for (int j = 0; j < n; j++)
+            double s = 0;
+            for (int j = 0; j < d; j++) { float v = (float)(data[i][j] - mean[j]); xf[i * d + j] = v; s += (double)v * v; }
+            norms[i] = (float)s;
+        }
+        int take = Math.Min(n - 1, k + 8);
+        int block = Math.Clamp((1 << 24) / n, 16, 512);
+        var dots = new float[block * n];
+        var idx = new int[n][]; var dist = new double[n][];
+        for (int r0 = 0; r0 < n; r0 += block)
+        {
+            int rows = Math.Min(block, n - r0);
+            Glassbox.Tensors.Kernels.Gemm.Sgemm(false, true, rows, n, d, 1f, xf.AsSpan(r0 * d, rows * d), d, xf, d, 0f, dots.AsSpan(0, rows * n), n);
+            Parallel.For(0, rows, r =>
             {
-                if (j == i) continue;
-                double d = TensorPrimitives.Distance<double>(data[i], data[j]);
-                if (d < heap.Worst || (d == heap.Worst && j < heap.WorstIndex)) heap.PushReplace(j, d, false);
-            }
-            (idx[i], dist[i]) = heap.Sorted();
-        });
+                int i = r0 + r;
+                var approx = new Heap(take);
+                var dotRow = dots.AsSpan(r * n, n);
+                for (int j = 0; j < n; j++)
+                {
+                    if (j == i) continue;
+                    double d2 = (double)norms[i] + norms[j] - 2.0 * dotRow[j];
+                    if (d2 < approx.Worst) approx.PushReplace(j, d2, false);
+                }
+                var exact = new Heap(k);
+                for (int e = 0; e < approx.Size; e++)
+                {
+                    int j = approx.Index[e];
+                    double dd = TensorPrimitives.Distance<double>(data[i], data[j]);
+                    if (dd < exact.Worst || (dd == exact.Worst && j < exact.WorstIndex)) exact.PushReplace(j, dd, false);
+                }
+                (idx[i], dist[i]) = exact.Sorted();
+            });
+        }
         return new KnnGraph(idx, dist);
     }
 

@@ -253,7 +253,8 @@ public static class Umap
                 var cur = y[j]; var other = y[k];
                 double d2 = 0;
                 for (int c = 0; c < dim; c++) { double t = cur[c] - other[c]; d2 += t * t; }
-                double coeff = d2 > 0 ? -2.0 * a * b * Math.Pow(d2, b - 1.0) / (a * Math.Pow(d2, b) + 1.0) : 0.0;
+                double pb = d2 > 0 ? Math.Pow(d2, b) : 0; // d^{2(b−1)} = d^{2b}/d² saves a Pow
+                double coeff = d2 > 0 ? -2.0 * a * b * (pb / d2) / (a * pb + 1.0) : 0.0;
                 for (int c = 0; c < dim; c++)
                 {
                     double g = Clip(coeff * (cur[c] - other[c]));
