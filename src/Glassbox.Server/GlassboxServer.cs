@@ -7,6 +7,9 @@
 //   POST   /api/predict              {model, inputs:[datapoint]} or {model, dataset, ids?}
 //   POST   /api/interpret            {model, input, methods:[...], target?} salience maps
 //   POST   /api/attention            {model, input} attention patterns [layer][head][q][k]
+//   POST   /api/metrics              {model, dataset, ids?, facet?} metrics per slice, confusion matrix
+//   POST   /api/project              {model, dataset, ids?, method: pca, dimensions: 2|3} embeddings projector
+//   POST   /api/generate             {model, generator, input, rules?, count?} counterfactuals to review
 //   GET/POST/DELETE /api/datapoints  datapoints added in the app (edits, counterfactuals)
 //
 // Every error is JSON {error, code, status}. Requests are bounded (body size, batch, text length,
@@ -52,6 +55,7 @@ public sealed class GlassboxServer : IAsyncDisposable
     private readonly Dictionary<string, ModelHost> _models;
     private readonly DatasetStore _data;
     private readonly PredictionCache _cache;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, double[]> _embeddings = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _work;
     private readonly EmbeddedAssets _assets;
     private readonly WebApplication _app;
@@ -144,6 +148,9 @@ public sealed class GlassboxServer : IAsyncDisposable
         app.MapPost("/api/predict", Handle(async c => await Predict(await Body<PredictRequest>(c), c.RequestAborted)));
         app.MapPost("/api/interpret", Handle(async c => await Interpret(await Body<InterpretRequest>(c), c.RequestAborted)));
         app.MapPost("/api/attention", Handle(async c => await Attention(await Body<AttentionRequest>(c), c.RequestAborted)));
+        app.MapPost("/api/metrics", Handle(async c => await Metrics(await Body<MetricsRequest>(c), c.RequestAborted)));
+        app.MapPost("/api/project", Handle(async c => await Project(await Body<ProjectRequest>(c), c.RequestAborted)));
+        app.MapPost("/api/generate", Handle(async c => await Generate(await Body<GenerateRequest>(c), c.RequestAborted)));
         app.MapGet("/api/datapoints", (HttpContext c) =>
         {
             var d = _data.Get(c.Request.Query["dataset"]);
@@ -230,7 +237,7 @@ public sealed class GlassboxServer : IAsyncDisposable
     {
         var models = _models.Values.Select(m => new ModelInfo(
             m.Name, m.Source, m.Model.ArchitectureName, m.Task, m.Labels, m.InputSpec, m.OutputSpec,
-            m.Interpreters, m.HasAttention, Generators: [], Metrics: [], Projections: [], m.MaxTokens)).ToArray();
+            m.Interpreters, m.HasAttention, ModelAnalysis.Generators(m), ModelAnalysis.Metrics(m), ModelAnalysis.Projections(m), m.MaxTokens)).ToArray();
         var datasets = _data.All.Select(d => new DatasetInfo(d.Name, Path.GetFileName(d.File), d.Examples.Count, d.Spec, d.Labels,
             _models.Values.Where(m => Compatible(m, d)).Select(m => m.Name).ToArray())).ToArray();
         return new InfoResponse(Version, models, datasets,
@@ -301,7 +308,61 @@ public sealed class GlassboxServer : IAsyncDisposable
         finally { Interlocked.Decrement(ref _pending); }
     }
 
-    private async Task<PredictResponse> Predict(PredictRequest req, CancellationToken ct)
+    /// <summary>Predictions for a dataset selection (cached), as metrics and projections need them.</summary>
+    private async Task<(IReadOnlyList<Datapoint> Points, Prediction[] Predictions)> PredictSelection(ModelHost m, string? dataset, IReadOnlyList<string>? ids, CancellationToken ct)
+    {
+        var d = _data.Get(dataset);
+        var points = _data.Resolve(d, ids);
+        var r = await Predict(new PredictRequest { Model = m.Name, Inputs = points, MaxNewTokens = 1 }, ct, allowLarge: true);
+        return (points, r.Predictions.ToArray());
+    }
+
+    private async Task<MetricsResponse> Metrics(MetricsRequest req, CancellationToken ct)
+    {
+        var m = Model(req.Model);
+        if (ModelAnalysis.Metrics(m).Count == 0) throw new ApiException(400, "no_metrics", $"model '{m.Name}' ({m.Task}) has no metrics in the app; see /api/info.");
+        var (points, predictions) = await PredictSelection(m, req.Dataset, req.Ids, ct);
+        return ModelAnalysis.ComputeMetrics(m, req.Dataset!, points, predictions, req.Facet);
+    }
+
+    private async Task<ProjectResponse> Project(ProjectRequest req, CancellationToken ct)
+    {
+        var m = Model(req.Model);
+        if (ModelAnalysis.Projections(m).Count == 0) throw new ApiException(400, "no_projections", $"model '{m.Name}' ({m.Task}) has no projections; see /api/info.");
+        var d = _data.Get(req.Dataset);
+        var points = _data.Resolve(d, req.Ids);
+        string method = req.Method ?? "pca";
+        int dims = req.Dimensions ?? 2;
+        if (!ModelAnalysis.Projections(m).Contains(method)) throw new ApiException(400, "unknown_method", $"unknown projection '{method}'; available: {string.Join(", ", ModelAnalysis.Projections(m))}.");
+        var embeddings = new double[points.Count][];
+        for (int i = 0; i < points.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var p = points[i];
+            string key = PredictionCache.Key(m.Name, p, -1);
+            if (_embeddings.TryGetValue(key, out var e)) { embeddings[i] = e; continue; }
+            embeddings[i] = await Run(m, () => ModelAnalysis.Embedding(m, p), ct);
+            if (_embeddings.Count < _options.CacheEntries) _embeddings[key] = embeddings[i];
+        }
+        return ModelAnalysis.Project(m, points.Select((p, i) => p.Id ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), embeddings, method, dims);
+    }
+
+    private async Task<GenerateResponse> Generate(GenerateRequest req, CancellationToken ct)
+    {
+        var m = Model(req.Model);
+        if (ModelAnalysis.Generators(m).Count == 0) throw new ApiException(400, "no_generators", $"model '{m.Name}' ({m.Task}) has no counterfactual generators; see /api/info.");
+        var d = req.Input ?? throw new ApiException(400, "missing_field", "'input' is missing; send {model, generator, input:{text}}.");
+        CheckText(d, "input");
+        m.CheckInput(d, _options.MaxTextChars, "input");
+        if (!string.IsNullOrEmpty(d.Pair)) throw new ApiException(400, "bad_input", "the counterfactual generators edit single texts; remove 'pair'.");
+        if (!ModelAnalysis.Generators(m).Contains(req.Generator ?? ""))
+            throw new ApiException(400, "unknown_generator", $"unknown generator '{req.Generator}' for model '{m.Name}'; available: {string.Join(", ", ModelAnalysis.Generators(m))}.");
+        return await Run(m, () => ModelAnalysis.Generate(m, req, d), ct);
+    }
+
+    private Task<PredictResponse> Predict(PredictRequest req, CancellationToken ct) => Predict(req, ct, allowLarge: false);
+
+    private async Task<PredictResponse> Predict(PredictRequest req, CancellationToken ct, bool allowLarge)
     {
         var m = Model(req.Model);
         IReadOnlyList<Datapoint> inputs;
@@ -310,7 +371,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         if (req.Inputs is not null) inputs = req.Inputs;
         else if (req.Dataset is not null) inputs = _data.Resolve(_data.Get(req.Dataset), req.Ids);
         else throw new ApiException(400, "missing_field", "'inputs' is missing; send {model, inputs:[{text, pair?}]} or {model, dataset, ids?}.");
-        if (inputs.Count > _options.MaxBatch)
+        if (inputs.Count > _options.MaxBatch && !allowLarge)
             throw new ApiException(413, "batch_too_large", $"{inputs.Count} inputs in one request; the limit is {_options.MaxBatch}. Send them in chunks.");
         int maxNew = req.MaxNewTokens ?? 20;
         if (maxNew < 1 || maxNew > _options.MaxNewTokens)

@@ -38,7 +38,15 @@ public sealed class BadRequestTests(ServerFixture f)
         Says(await f.Post("/api/interpret", new { model = "sst2", input = new { text = "x" }, target = "NEUTRAL" }, 400), "bad_target", "NEUTRAL", "POSITIVE");
         Says(await f.Post("/api/interpret", new { model = "gpt2", input = new { text = "x" } }, 400), "no_interpreters", "gpt2");
         Says(await f.Post("/api/interpret", new { model = "sst2", input = new { text = "x" }, steps = 100000 }, 400), "bad_input", "steps");
-        Says(await f.Get("/api/generate", 404), "unknown_endpoint", "/api/generate");
+        Says(await f.Get("/api/nothing-here", 404), "unknown_endpoint", "/api/nothing-here");
+        Says(await f.Post("/api/generate", new { model = "sst2", generator = "magic", input = new { text = "x" } }, 400), "unknown_generator", "'magic'", "hotflip");
+        Says(await f.Post("/api/generate", new { model = "sst2", generator = "word-replacer", input = new { text = "x" } }, 400), "missing_field", "rules");
+        Says(await f.Post("/api/generate", new { model = "sst2", generator = "word-replacer", rules = "a b c", input = new { text = "x" } }, 400), "bad_input", "rule");
+        Says(await f.Post("/api/generate", new { model = "gpt2", generator = "scrambler", input = new { text = "x" } }, 400), "no_generators", "gpt2");
+        Says(await f.Post("/api/metrics", new { model = "ner", dataset = "sst2-dev" }, 400), "no_metrics", "ner");
+        Says(await f.Post("/api/metrics", new { model = "sst2", dataset = "sst2-dev", facet = "colour" }, 400), "bad_input", "colour");
+        Says(await f.Post("/api/project", new { model = "sst2", dataset = "sst2-dev", method = "tsne" }, 400), "unknown_method", "tsne", "pca");
+        Says(await f.Post("/api/project", new { model = "sst2", dataset = "sst2-dev", dimensions = 4 }, 400), "bad_input", "2 or 3");
         Says(await f.Post("/api/predict", new { model = "qa", inputs = new[] { new { text = "Who?" } } }, 400), "bad_input", "'pair'", "context");
         Says(await f.Post("/api/predict", new { model = "sst2", inputs = new[] { new { text = "  " } } }, 400), "bad_input", "'text' is empty");
         Says(await f.Post("/api/predict", new { model = "gpt2", inputs = new[] { new { text = "x" } }, maxNewTokens = 5000 }, 400), "bad_input", "maxNewTokens");
@@ -107,7 +115,8 @@ public sealed class BadRequestTests(ServerFixture f)
         {
             Models = [new("sst2", Shared.Model("distilbert-sst2-tiny"))], Datasets = [new("d", ragged)],
         }));
-        Assert.Contains("row 3 has 1 fields", e.Message);
+        Assert.Contains("--data d=", e.Message);
+        Assert.Contains("line 3: 1 field(s) where the header has 2", e.Message);
         Assert.Throws<ArgumentException>(() => GlassboxServer.Create(new ServerOptions()));
         Assert.Throws<ArgumentException>(() => ServerOptions.ParseNamed("=x", "--model"));
         Assert.Equal(("a", "b/c"), ServerOptions.ParseNamed("a=b/c", "--model"));

@@ -63,3 +63,17 @@ export function asInput(d: Datapoint): Datapoint {
   if (d.pair) x.pair = d.pair;
   return x;
 }
+
+export interface SliceMetrics { slice: string; count: number; ids: string[]; accuracy?: number; macroF1?: number; confusionMatrix?: number[][]; rocAuc?: number; regression?: { meanSquaredError: number; pearson: number; spearman: number }; note?: string }
+export interface MetricsResponse { labels: string[]; skipped: number; slices: SliceMetrics[] }
+export interface ProjectResponse { ids: string[]; points: number[][]; dimensions: number; explainedVarianceRatio?: number[] }
+export interface GeneratedDatapoint { text: string; generator: string; edits: { original: string; replacement: string }[]; predictedLabel?: string; probability?: number; flipped?: boolean }
+
+export const analysisApi = {
+  metrics: (model: string, dataset: string, facet: string | null, signal?: AbortSignal) =>
+    call<MetricsResponse>("POST", "/api/metrics", { model, dataset, facet }, signal),
+  project: (model: string, dataset: string, dimensions: number, signal?: AbortSignal) =>
+    call<ProjectResponse>("POST", "/api/project", { model, dataset, method: "pca", dimensions }, signal),
+  generate: (model: string, generator: string, input: Datapoint, rules: string | null, signal?: AbortSignal) =>
+    call<{ counterfactuals: GeneratedDatapoint[] }>("POST", "/api/generate", { model, generator, input, rules, count: 5 }, signal),
+};

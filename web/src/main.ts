@@ -3,6 +3,7 @@
 // computes predictions for every row in the background behind a progress indicator.
 import "./style.css";
 import { api, asInput, type Datapoint } from "./api";
+import { generatorsModule, metricsModule, projectorModule } from "./analysis";
 import { attentionModule } from "./attention";
 import { clear, h } from "./dom";
 import { editorModule } from "./editor";
@@ -77,8 +78,11 @@ function layout(store: Store): HTMLElement {
   const right = h("div", { class: "column right" });
   if (store.dataset) left.append(dataTable(store));
   left.append(editorModule(store));
+  if (store.dataset && m.metrics.length > 0) left.append(metricsModule(store));
+  if (store.dataset && m.projections.length > 0) left.append(projectorModule(store));
   right.append(predictionsModule(store));
   if (m.interpreters.length > 0) right.append(salienceModule(store));
+  if (m.generators.length > 0 && store.dataset) right.append(generatorsModule(store));
   if (m.attention) right.append(attentionModule(store));
   return h("main", { class: "layout" }, left, right);
 }
@@ -86,6 +90,7 @@ function layout(store: Store): HTMLElement {
 /** Predictions for every row, selected row first, in chunks so the page stays responsive. */
 async function predictAll(store: Store): Promise<void> {
   if (!store.dataset) return;
+  if (store.examples.every((e) => store.predictions.has(e.id ?? ""))) { store.emit("predictions-done"); return; }
   const todo: Datapoint[] = store.examples.filter((e) => !store.predictions.has(e.id ?? ""));
   const sel = store.selected;
   if (sel) { todo.splice(todo.indexOf(sel), 1); todo.unshift(sel); }
@@ -115,6 +120,7 @@ async function predictAll(store: Store): Promise<void> {
   }
   store.progress = null;
   store.emit("progress");
+  store.emit("predictions-done");
 }
 
 void start();

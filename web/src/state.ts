@@ -36,6 +36,8 @@ export class Store {
   starred = new Set<string>();
   methods: string[] = [];
   progress: { done: number; total: number; label: string } | null = null;
+  /** Rows chosen from a confusion-matrix cell; the table shows only these until cleared. */
+  cellFilter: { label: string; ids: Set<string> } | null = null;
   private listeners = new Map<string, Set<Listener>>();
 
   on(topic: string, f: Listener): void {

@@ -50,6 +50,7 @@ export function dataTable(store: Store): HTMLElement {
   const filterBox = h("input", { type: "search", placeholder: "filter: words, or /regex/", class: "filter", "aria-label": "filter rows" });
   const count = h("span", { class: "count" });
   const starToggle = h("label", {}, h("input", { type: "checkbox", onchange: (e: Event) => { starredOnly = (e.target as HTMLInputElement).checked; refresh(); } }), " starred only");
+  const cellChip = h("button", { class: "chip", hidden: true, title: "clear the confusion-matrix filter", onclick: () => { store.cellFilter = null; refresh(); } });
   const exportBtn = h("button", { onclick: () => exportCsv() }, "Export CSV");
   const header = h("div", { class: "row head", style: `grid-template-columns:${template}` });
   const viewport = h("div", { class: "viewport", tabindex: 0 });
@@ -91,7 +92,10 @@ export function dataTable(store: Store): HTMLElement {
     filterBox.classList.toggle("invalid", typeof m === "string");
     filterBox.title = typeof m === "string" ? m : "";
     const keep = typeof m === "string" ? () => true : m;
-    rows = store.examples.filter((d) => keep(d) && (!starredOnly || store.starred.has(d.id ?? "")));
+    const cell = store.cellFilter;
+    rows = store.examples.filter((d) => keep(d) && (!starredOnly || store.starred.has(d.id ?? "")) && (!cell || cell.ids.has(d.id ?? "")));
+    cellChip.hidden = !cell;
+    cellChip.textContent = cell ? `× ${cell.label}` : "";
     const col = columns.find((c) => c.key === sortKey)!;
     rows.sort((a, b) => {
       const x = col.value(a), y = col.value(b);
@@ -148,14 +152,16 @@ export function dataTable(store: Store): HTMLElement {
 
   store.on("predictions", () => refresh());
   store.on("examples", () => refresh());
-  store.on("selection", () => {
-    render();
+  function reveal(): void {
     const i = rows.findIndex((r) => r.id === store.selectedId);
-    if (i >= 0 && (i * ROW < viewport.scrollTop || (i + 1) * ROW > viewport.scrollTop + viewport.clientHeight)) viewport.scrollTop = Math.max(0, i * ROW - 2 * ROW);
-  });
+    if (i >= 0 && (i * ROW < viewport.scrollTop || (i + 1) * ROW > viewport.scrollTop + (viewport.clientHeight || 420))) viewport.scrollTop = Math.max(0, i * ROW - 2 * ROW);
+    render();
+  }
+  store.on("selection", reveal);
   store.on("pin", () => render());
-  queueMicrotask(refresh);
+  // A shared link may select any row: show it once the table exists.
+  queueMicrotask(() => { refresh(); requestAnimationFrame(reveal); });
   new ResizeObserver(() => render()).observe(viewport);
 
-  return panel("data-table", "Data table", h("div", { class: "toolbar" }, filterBox, starToggle, exportBtn, count), h("div", { class: "table" }, header, viewport));
+  return panel("data-table", "Data table", h("div", { class: "toolbar" }, filterBox, starToggle, cellChip, exportBtn, count), h("div", { class: "table" }, header, viewport));
 }
