@@ -30,6 +30,14 @@ public static class Program
     {
         ArgumentNullException.ThrowIfNull(args);
         var root = CreateRoot(stdout, stderr, out var threadsOption);
+        var root = new RootCommand("Glassbox: explain transformer models from .NET.");
+        root.Subcommands.Add(TokenizeCommand.Create(stdout, stderr));
+        root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
+        root.Subcommands.Add(LmCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ServeCommand.Create(stdout, stderr));
+        root.Subcommands.Add(EvaluateExplanationsCommand.Create(stdout, stderr));
+
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

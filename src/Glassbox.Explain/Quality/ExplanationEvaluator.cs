@@ -120,7 +120,7 @@ public sealed class ExplanationEvaluator
             }
 
             var perMethod = new Dictionary<string, ExampleScores>();
-            var rng = new Random(HashCode.Combine(o.Seed, e));
+            var rng = new Random(unchecked(o.Seed * 1_000_003 + e)); // deterministic across runs (HashCode is not)
             foreach (var name in names)
             {
                 double[] attributions;
