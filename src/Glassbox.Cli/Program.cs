@@ -30,14 +30,6 @@ public static class Program
     {
         ArgumentNullException.ThrowIfNull(args);
         var root = CreateRoot(stdout, stderr, out var threadsOption);
-        var root = new RootCommand("Glassbox: explain transformer models from .NET.");
-        root.Subcommands.Add(TokenizeCommand.Create(stdout, stderr));
-        root.Subcommands.Add(PredictCommand.Create(stdout, stderr));
-        root.Subcommands.Add(ExplainCommand.Create(stdout, stderr));
-        root.Subcommands.Add(LmCommand.Create(stdout, stderr));
-        root.Subcommands.Add(ServeCommand.Create(stdout, stderr));
-        root.Subcommands.Add(EvaluateExplanationsCommand.Create(stdout, stderr));
-
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -75,6 +67,7 @@ public static class Program
         root.Subcommands.Add(ExplainDatasetCommand.Create(stdout, stderr));
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
         root.Subcommands.Add(ServeCommand.Create(stdout, stderr));
+        root.Subcommands.Add(EvaluateExplanationsCommand.Create(stdout, stderr));
         // --version prints Glassbox's version (the default prints the entry assembly's, the test host's in-process).
         foreach (var version in root.Options.OfType<VersionOption>()) version.Action = new PrintVersionAction(stdout);
         threadsOption = CommonOptions.CreateThreadsOption();
