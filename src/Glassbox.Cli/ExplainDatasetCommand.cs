@@ -44,6 +44,7 @@ internal static class ExplainDatasetCommand
         var outOption = new Option<string>("--out") { Description = "JSON Lines output, one line per example", Required = true };
         var reportOption = new Option<string?>("--report") { Description = "also write an HTML report of --out (accuracy, top tokens per class, most/least confident examples)" };
         var shardOption = new Option<string?>("--shard") { Description = "i/n: explain only the i-th of n contiguous blocks of rows (0 ≤ i < n); the n outputs concatenated in order equal the unsharded output" };
+        var shardsOption = new Option<int?>("--shards") { Description = "number of shards when the index comes from the scheduler: JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID (Slurm array; SLURM_ARRAY_TASK_COUNT gives the count when --shards is absent)" };
         var resumeOption = new Option<bool>("--resume") { Description = "continue --out: keep its lines, cut a torn last line, skip ids already written" };
         var overwriteOption = new Option<bool>("--overwrite") { Description = "replace an existing --out instead of refusing" };
         var formatOption = new Option<string>("--format") { Description = "output format of --out", DefaultValueFactory = _ => "jsonl" };
@@ -53,7 +54,7 @@ internal static class ExplainDatasetCommand
         {
             taskArgument, modelOption, dataOption, textColumnOption, labelColumnOption, pairColumnOption, idColumnOption, methodOption, stepsOption,
             internalBatchOption, batchOption, maxLengthOption, labelsOption, templateOption, seedOption, outOption, reportOption, shardOption,
-            resumeOption, overwriteOption, formatOption,
+            shardsOption, resumeOption, overwriteOption, formatOption,
         };
         command.Validators.Add(result =>
         {
@@ -69,8 +70,9 @@ internal static class ExplainDatasetCommand
             if (CliParsing.ParsedOrDefault(() => result.GetValue(stepsOption)) is int s && s < 1) result.AddError($"--steps must be at least 1, not {s}.");
             if (CliParsing.ParsedOrDefault(() => result.GetValue(internalBatchOption)) is int ib && ib < 1) result.AddError($"--internal-batch-size must be at least 1, not {ib}.");
             if (CliParsing.ParsedOrDefault(() => result.GetValue(maxLengthOption)) is int m && m < 1) result.AddError($"--max-length must be at least 1, not {m}.");
-            if (CliParsing.ParsedOrDefault(() => result.GetValue(shardOption)) is string shard && !TryParseShard(shard, out _, out _, out string? problem))
-                result.AddError(problem!);
+            var (_, _, _, shardProblem) = SchedulerShard.Resolve(CliParsing.ParsedOrDefault(() => result.GetValue(shardOption)),
+                CliParsing.ParsedOrDefault(() => result.GetValue(shardsOption)), Environment.GetEnvironmentVariable);
+            if (shardProblem is not null) result.AddError(shardProblem);
             if (CliParsing.ParsedOrDefault(() => result.GetValue(methodOption)) is string method)
             {
                 try { AttributionMethods.Parse(method); }
@@ -82,9 +84,7 @@ internal static class ExplainDatasetCommand
 
         command.SetAction(parse =>
         {
-            string? shard = parse.GetValue(shardOption);
-            int shardIndex = 0, shardCount = 1;
-            if (shard is not null) TryParseShard(shard, out shardIndex, out shardCount, out _);
+            var (shardIndex, shardCount, _, _) = SchedulerShard.Resolve(parse.GetValue(shardOption), parse.GetValue(shardsOption), Environment.GetEnvironmentVariable);
             string method = parse.GetValue(methodOption) ?? "lig";
             var settings = new DatasetSettings
             {

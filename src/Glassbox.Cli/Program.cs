@@ -66,6 +66,7 @@ public static class Program
         root.Subcommands.Add(LmCommand.Create(stdout, stderr));
         root.Subcommands.Add(TcavCommand.Create(stdout, stderr));
         root.Subcommands.Add(ExplainDatasetCommand.Create(stdout, stderr));
+        root.Subcommands.Add(MergeResultsCommand.Create(stdout, stderr));
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
         root.Subcommands.Add(ServeCommand.Create(stdout, stderr));
         root.Subcommands.Add(EvaluateExplanationsCommand.Create(stdout, stderr));
