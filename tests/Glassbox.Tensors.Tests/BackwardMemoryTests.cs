@@ -239,3 +239,40 @@ public class BackwardMemoryTests
         return 2 / Math.Sqrt(Math.PI) * sum;
     }
 }
+
+public class TensorPoolTests
+{
+    [Fact]
+    public void SizeClassesFitAndWasteAtMostAQuarter()
+    {
+        int prevIndex = -1, prevLength = 0;
+        var rng = new Random(4);
+        var sizes = Enumerable.Range(1, 20000).Concat(Enumerable.Range(0, 2000).Select(_ => rng.Next(1, int.MaxValue / 2)))
+            .Concat([1 << 20, (1 << 20) + 1, 319_488, 1_277_952, int.MaxValue / 2]).Distinct().Order().ToArray();
+        foreach (int n in sizes)
+        {
+            var (index, length) = TensorPool.ClassOf(n);
+            Assert.True(length >= n, $"class of {n} has length {length}");
+            if (n > 4096) Assert.True(length <= n + n / 3, $"class of {n} wastes {length - n}");
+            Assert.True(index >= prevIndex && length >= prevLength, $"classes not monotonic at {n}");
+            if (index == prevIndex) Assert.Equal(prevLength, length);
+            // a class's own length maps back to the same class
+            Assert.Equal((index, length), TensorPool.ClassOf(length));
+            prevIndex = index; prevLength = length;
+        }
+    }
+
+    [Fact]
+    public void ReturnedArraysAreRentedAgain()
+    {
+        var a = TensorPool.Rent(7_777_777);          // a class no other test uses
+        Assert.True(a.Length >= 7_777_777);
+        TensorPool.Return(a);
+        var b = TensorPool.Rent(7_700_000);          // same class
+        Assert.Same(a, b);
+        TensorPool.Return(b);
+        var t = Tensor.Zeros(300_003);               // zero-filling constructors clear what they rent
+        Assert.All(t.ToArray(), v => Assert.Equal(0f, v));
+        Assert.Empty(TensorPool.Rent(0));
+    }
+}
