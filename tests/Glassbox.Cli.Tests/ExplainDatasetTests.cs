@@ -328,3 +328,37 @@ public sealed class ExplainDatasetTests(Sst2SubsetFixture f) : IClassFixture<Sst
         Assert.Contains("id=\"example-3\"", File.ReadAllText(report));
     }
 }
+
+/// <summary>All of SST-2 dev (872 sentences): the report's accuracy equals the accuracy recorded when the model was trained.</summary>
+public sealed class ExplainDatasetFullDevTests
+{
+    [Fact]
+    public void FullDevAccuracyEqualsTheModelsRecordedDevAccuracy()
+    {
+        string dir = Directory.CreateTempSubdirectory("glassbox-dev872").FullName;
+        try
+        {
+            string model = Sst2SubsetFixture.Model;
+            string output = Path.Combine(dir, "dev.jsonl"), report = Path.Combine(dir, "dev.html");
+            // Saliency (one backward pass) keeps this fast; the predictions do not depend on the method.
+            var (code, stdout, stderr) = CliTestSupport.Run("explain-dataset", "sequence-classification", "--model", model,
+                "--data", Path.Combine(CliTestSupport.SharedDir, "data", "sst2", "dev.tsv"), "--method", "saliency",
+                "--batch-size", "64", "--out", output, "--report", report, "--progress");
+            Assert.True(code == 0, stderr);
+            Assert.Equal("", stdout);
+            Assert.Contains("explaining: 872/872 (100%)", stderr);
+            var lines = File.ReadAllLines(output);
+            Assert.Equal(872, lines.Length);
+            Assert.Equal(872, lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("id").GetString()).Distinct().Count());
+            // training.json was written by the PyTorch training run that made the model.
+            double recorded = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "training.json"))).RootElement.GetProperty("dev_accuracy").GetDouble();
+            int correct = lines.Count(l => JsonDocument.Parse(l).RootElement.GetProperty("correct").GetBoolean());
+            Assert.Equal((int)Math.Round(recorded * 872), correct);
+            Assert.Contains($"({correct} of 872 labelled examples correct)", File.ReadAllText(report));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
