@@ -1,6 +1,7 @@
-// Layer integrated gradients (50 steps, Gauss–Legendre, all steps in one batch) on the word
-// embeddings of a DistilBERT-base-shaped classifier (6 layers, dim 768, 12 heads, FFN 3072, random
-// weights) for one 32-token input: the workload of transformers-interpret's default explainer.
+// Layer integrated gradients (50 steps, Gauss–Legendre, the library's default internal batch
+// unless --internal-batch is given) on the word embeddings of a DistilBERT-base-shaped classifier
+// (6 layers, dim 768, 12 heads, FFN 3072, random weights) for one 32-token input: the workload of
+// transformers-interpret's default explainer.
 // Twin: bench/pytorch/lig_distilbert.py. Run each in its own process so peak memory is its own.
 using System.Diagnostics;
 using Glassbox.Explain;

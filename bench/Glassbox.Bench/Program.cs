@@ -25,7 +25,7 @@ static int Usage(string? error)
     w.WriteLine("        SGEMM GFLOP/s: managed kernel vs OpenBLAS (if libopenblas.so.0 is installed) vs FMA peak");
     w.WriteLine("  encoder [--threads N] [--repeats R] [--shape BxS]");
     w.WriteLine("        BERT-base encoder forward (random weights); twin: python3 bench/pytorch/encoder_forward.py");
-    w.WriteLine("  lig [--threads N] [--repeats R] [--steps S] [--tokens T]");
+    w.WriteLine("  lig [--threads N] [--repeats R] [--steps S] [--tokens T] [--internal-batch B]");
     w.WriteLine("        layer IG on a DistilBERT-base-shaped classifier; twin: python3 bench/pytorch/lig_distilbert.py");
     w.WriteLine("  generate [--threads N] [--repeats R] [--new-tokens T]");
     w.WriteLine("        greedy generation tokens/s at GPT-2-small shape; twin: python3 bench/pytorch/generation_gpt2.py");
