@@ -9,13 +9,18 @@ namespace Glassbox.Models.Tests.Training;
 /// <summary>The models shipped under models/ do what their model cards say (inference only).</summary>
 public sealed class EmbeddedModelTests
 {
+    // The repository root: above the test binaries, or (when they are built elsewhere, e.g. with
+    // --artifacts-path) above this source file.
     private static string RepoModel(string name)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Glassbox.sln")))
-                return Path.Combine(dir.FullName, "models", name);
-        throw new DirectoryNotFoundException($"no Glassbox.sln above {AppContext.BaseDirectory}");
+        foreach (var start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(SourceFile())! })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Glassbox.sln")))
+                    return Path.Combine(dir.FullName, "models", name);
+        throw new DirectoryNotFoundException($"no Glassbox.sln above {AppContext.BaseDirectory} or {SourceFile()}");
     }
+
+    private static string SourceFile([System.Runtime.CompilerServices.CallerFilePath] string path = "") => path;
 
     [Fact]
     public void ShippedSentimentClassifierScoresAtLeast80PercentOnSst2Dev()
