@@ -70,6 +70,7 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create(stdout, stderr));
         root.Subcommands.Add(ServeCommand.Create(stdout, stderr));
         root.Subcommands.Add(EvaluateExplanationsCommand.Create(stdout, stderr));
+        root.Subcommands.Add(TrainCommand.Create(stdout, stderr));
         // --version prints Glassbox's version (the default prints the entry assembly's, the test host's in-process).
         foreach (var version in root.Options.OfType<VersionOption>()) version.Action = new PrintVersionAction(stdout);
         threadsOption = CommonOptions.CreateThreadsOption();
