@@ -9,6 +9,7 @@ return args.Length == 0 ? Usage(null) : args[0] switch
     "encoder" => EncoderBench.Run(args[1..]),
     "lig" => LigBench.Run(args[1..]),
     "generate" => GenerationBench.Run(args[1..]),
+    "lm-attribute" => LmAttributionBench.Run(args[1..]),
     "tokenizers" => TokenizerBench.Run(args[1..]),
     "-h" or "--help" or "help" => Usage(null),
     _ => Usage($"unknown verb '{args[0]}'"),
@@ -29,6 +30,8 @@ static int Usage(string? error)
     w.WriteLine("        layer IG on a DistilBERT-base-shaped classifier; twin: python3 bench/pytorch/lig_distilbert.py");
     w.WriteLine("  generate [--threads N] [--repeats R] [--new-tokens T]");
     w.WriteLine("        greedy generation tokens/s at GPT-2-small shape; twin: python3 bench/pytorch/generation_gpt2.py");
+    w.WriteLine("  lm-attribute [--threads N] [--repeats R] [--new-tokens T] [--prompt P] [--steps S]");
+    w.WriteLine("        Ecco: greedy generation + IG attributions per generated token at GPT-2-small shape; twin: python3 bench/pytorch/ecco_ig_gpt2.py");
     w.WriteLine("  tokenizers [options]   encoding throughput (see bench/tokenizers.sh for the Rust comparison)");
     return error != null ? 2 : 0;
 }

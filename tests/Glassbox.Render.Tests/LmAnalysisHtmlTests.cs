@@ -172,6 +172,31 @@ public class LmAnalysisHtmlTests
     }
 
     [Fact]
+    public void Seq2SeqShowsEncoderAndDecoderTokens()
+    {
+        // T5: TokenIds are the encoder tokens, the decoder start token, then the generated ones; the
+        // attributions run over all earlier tokens of both, and NMF positions over encoder then decoder.
+        string t5 = Path.Combine(Path.GetDirectoryName(ModelDir)!, "t5-tiny-random");
+        var analyzer = LanguageModelAnalyzer.FromPretrained(t5);
+        var a = analyzer.Generate("translate English to German: hello", new LmGenerateOptions { MaxNewTokens = 3, Attributions = [LmAttributionMethod.Saliency] });
+        Assert.True(a.IsSeq2Seq);
+        string html = LmAnalysisHtml.Render(a, "t5", new LmViewOptions { NmfComponents = 2, TokenText = id => analyzer.Tokenizer!.Decode([id]) });
+        string text = Section(html, "lm-attributions");
+        Assert.Equal(a.FirstGeneratedIndex, Regex.Matches(text, "class=\"tok lm-tok input\"").Count); // encoder tokens + decoder start
+        var rows = a.Attributions[LmAttributionMethod.Saliency];
+        for (int g = 0; g < rows.Count; g++)
+        {
+            var token = Regex.Match(text, $"data-pos=\"{a.FirstGeneratedIndex + g}\"[^>]*data-attr-saliency=\"([^\"]*)\"");
+            Assert.Equal(rows[g].Normalized, Floats(token.Groups[1].Value));
+            Assert.Equal(a.FirstGeneratedIndex + g, rows[g].Normalized.Length);
+        }
+        // The first rankings column was fed the decoder start token.
+        string start = analyzer.Tokenizer!.Decode([a.TokenIds[a.FirstGeneratedIndex - 1]]);
+        Assert.Contains($"<th class=\"lm-axis\">input token</th><th class=\"lm-axis-tok\">{HtmlPage.Encode(start)}</th>", Section(html, "lm-rankings"));
+        Assert.Equal(a.TokenIds.Length, Regex.Matches(Section(html, "lm-nmf"), " data-f=\"").Count);
+    }
+
+    [Fact]
     public void HostileTokenTextStaysText()
     {
         const string Hostile = "</span></mark><script>alert(1)</script><img src=x onerror=\"alert(2)\">&amp;";
