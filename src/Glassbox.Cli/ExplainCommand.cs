@@ -6,7 +6,10 @@
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Glassbox.Explain;
 using Glassbox.Explain.Explainers;
+using Glassbox.Explain.Hierarchy;
+using Glassbox.Explain.Summaries;
 using Glassbox.Models;
 using Glassbox.Models.Images;
 using Glassbox.Render;
@@ -45,12 +48,18 @@ internal static class ExplainCommand
         signOption.AcceptOnlyFromAmong("all", "positive", "negative", "absolute-value");
         var outlierOption = new Option<double>("--outlier-threshold") { Description = "image view: percent of the total |attribution| clipped as outliers (Captum's outlier_perc)", DefaultValueFactory = _ => 2 };
         var sideBySideOption = new Option<bool>("--side-by-side") { Description = "image view: the original image next to the view" };
+        var summaryOption = new Option<bool>("--summary") { Description = "add a generated sentence that states the explanation in words" };
+        var hierarchicalOption = new Option<bool>("--hierarchical") { Description = "sequence-classification: a phrase tree (SOC or occlusion, agglomerative) instead of token scores" };
+        var hierScoringOption = new Option<string>("--hierarchical-scoring") { Description = "phrase importance for --hierarchical: soc or occlusion", DefaultValueFactory = _ => "soc" };
+        hierScoringOption.AcceptOnlyFromAmong("soc", "occlusion");
+        var samplesOption = new Option<int>("--samples") { Description = "--hierarchical soc: sampled contexts per phrase", DefaultValueFactory = _ => 20 };
         var outOption = new Option<string?>("--out") { Description = "write to this file (atomically) instead of standard output" };
 
         var command = new Command("explain", "Explain a prediction: token (or pixel) attributions as JSON or a self-contained HTML page.")
         {
             taskArgument, modelOption, textOption, pairOption, imageOption, labelsOption, classOption, methodOption, stepsOption, wordsOption,
             templateOption, flipOption, maxLengthOption, seedOption, formatOption, outOption, viewOption, signOption, outlierOption, sideBySideOption,
+            summaryOption, hierarchicalOption, hierScoringOption, samplesOption,
         };
         command.Validators.Add(result =>
         {
@@ -75,6 +84,11 @@ internal static class ExplainCommand
                 result.AddError("zero-shot needs --labels, e.g. --labels finance,sports,technology.");
             if (result.GetResult(classOption) != null && task is "multilabel" or "zero-shot" or "question-answering" or "token-classification")
                 result.AddError($"--class does not apply to {task} (every label/position is explained).");
+            if (result.GetResult(hierarchicalOption) != null && task != "sequence-classification")
+                result.AddError($"--hierarchical is for sequence-classification, not {task}.");
+            if (result.GetResult(summaryOption) != null && task == "image-classification")
+                result.AddError("--summary needs words; image-classification has none.");
+            if (result.GetResult(samplesOption) != null && CliParsing.ParsedOrDefault(() => result.GetValue(samplesOption)) is int sm && sm < 1) result.AddError($"--samples must be at least 1, not {sm}.");
             if (CliParsing.ParsedOrDefault(() => result.GetValue(formatOption)) == "png")
             {
                 if (task != "image-classification") result.AddError("--format png is for image-classification; use json or html for text tasks.");
@@ -126,6 +140,10 @@ internal static class ExplainCommand
             byte[]? png = null;
             try
             {
+                if (parse.GetValue(hierarchicalOption))
+                    content = Hierarchical(request, parse.GetValue(hierScoringOption)!, parse.GetValue(samplesOption), format, parse.GetValue(summaryOption));
+                else
+                {
                 var explanation = Run(request);
                 if (format == "png" && explanation is ImageClassificationExplanation image)
                 {
@@ -138,6 +156,8 @@ internal static class ExplainCommand
                     content = format == "html"
                         ? ExplanationHtml.Render(explanation, new HtmlViewOptions { Words = request.Words, ImageView = view, ImageOptions = imageOptions })
                         : ToJson(explanation, request.Words);
+                    if (parse.GetValue(summaryOption)) content = WithSummary(content, format, ExplanationSummary.Describe(explanation));
+                }
                 }
             }
             catch (Exception e) when (e is BadInputException or ArgumentException or NotSupportedException or KeyNotFoundException
@@ -160,6 +180,56 @@ internal static class ExplainCommand
             return Program.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>Adds the generated sentence: a "summary" field first in the JSON object, or a paragraph under the page's title.</summary>
+    internal static string WithSummary(string content, string format, string summary)
+    {
+        if (format == "html")
+        {
+            int at = content.IndexOf("</h1>", StringComparison.Ordinal);
+            string p = $"\n<p class=\"summary\" id=\"summary\">{HtmlPage.Encode(summary)}</p>";
+            return at < 0 ? content : content.Insert(at + "</h1>".Length, p);
+        }
+        var node = System.Text.Json.Nodes.JsonNode.Parse(content)!.AsObject();
+        var result = new System.Text.Json.Nodes.JsonObject { ["summary"] = summary };
+        foreach (var (k, v) in node.ToList()) { node.Remove(k); result[k] = v; }
+        return result.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+    }
+
+    /// <summary>--hierarchical: the phrase tree of a sequence classifier as JSON (camelCase) or the tree page.</summary>
+    internal static string Hierarchical(Request r, string scoring, int samples, string format, bool summary)
+    {
+        var tokenizer = CliModels.LoadTokenizer(r.Folder);
+        var explainer = new SequenceClassificationExplainer(r.Model, tokenizer, r.Folder);
+        int? target = r.ClassName is null ? null : IndexOf(explainer.Labels, r.ClassName);
+        var model = new TransformerExplainable(r.Model, r.Folder, explainer.Labels);
+        var e = new HierarchicalExplainer(model, tokenizer).Explain(r.Text!, target, new HierarchicalOptions
+        {
+            Scoring = scoring == "occlusion" ? PhraseScoring.Occlusion : PhraseScoring.Soc,
+            Samples = samples,
+            Seed = r.Seed,
+            BaselineId = explainer.SpecialTokens.Pad,
+        });
+        if (format == "html") return ConceptViews.HierarchicalPage(e);
+        static object Node(PhraseNode n) => new
+        {
+            start = n.Start, end = n.End, text = n.Text, score = n.Score, interaction = n.Interaction,
+            children = n.Children.Select(Node).ToArray(),
+        };
+        var json = new Dictionary<string, object?>
+        {
+            ["text"] = e.Text, ["labels"] = e.Labels, ["targetIndex"] = e.TargetIndex, ["targetName"] = e.TargetName,
+            ["inputScore"] = e.InputScore, ["words"] = e.Words, ["scoring"] = scoring, ["tree"] = Node(e.Root), ["parameters"] = e.Parameters,
+        };
+        if (summary) json = new Dictionary<string, object?> { ["summary"] = ExplanationSummary.Describe(e) }.Concat(json).ToDictionary();
+        return JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+    }
+
+    private static int IndexOf(IReadOnlyList<string> labels, string name)
+    {
+        for (int i = 0; i < labels.Count; i++) if (labels[i] == name) return i;
+        throw new BadInputException($"Unknown class name '{name}'; this model's classes are: {string.Join(", ", labels)}.");
     }
 
     internal sealed record Request(string Task, string Folder, TransformerModel Model, string? Text, string? Pair, string? Image, string? Labels,

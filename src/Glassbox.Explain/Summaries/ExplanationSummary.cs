@@ -26,6 +26,50 @@ public static class ExplanationSummary
             phrases, reasons);
     }
 
+    /// <summary>A summary of any text explanation: sequence classification and pairwise as above; multi-label and
+    /// zero-shot for the most probable label; question answering for the answer's start; token classification for
+    /// the most confident explained token. Image explanations have no words and are refused.</summary>
+    public static string Describe(Explanation explanation, int reasons = 2)
+    {
+        ArgumentNullException.ThrowIfNull(explanation);
+        switch (explanation)
+        {
+            case SequenceClassificationExplanation s:
+                return Describe(s, reasons);
+            case MultiLabelClassificationExplanation m:
+            {
+                var top = m.Labels.MaxBy(l => l.Probability)!;
+                return Sentence(top.Label, top.Probability, top.Label, Phrases(top.Attribution, m.Text, null), reasons);
+            }
+            case ZeroShotClassificationExplanation z:
+            {
+                var top = z.Labels.MaxBy(l => l.Probability)!;
+                return Sentence(top.Label, top.Probability, top.Label, Phrases(top.Attribution, z.Text, null), reasons);
+            }
+            case QuestionAnsweringExplanation q:
+            {
+                var phrases = Phrases(q.Start, q.Question, q.Context);
+                string answer = q.AnswerText.Length > 0 ? q.AnswerText : q.PredictedAnswer;
+                var pro = phrases.Where(p => p.Score > 0).OrderByDescending(p => p.Score).Take(reasons).ToList();
+                return $"The model answers '{answer}'" + (pro.Count > 0 ? $"; its start is placed mainly because of {Join(pro)}." : ".");
+            }
+            case TokenClassificationExplanation t when t.Tokens.Count > 0:
+            {
+                var top = t.Tokens.MaxBy(x => x.Probability)!;
+                return $"Token '{top.Token}': " + Lower(Sentence(top.Label, top.Probability, top.Label, Phrases(top.Attribution, t.Text, null), reasons));
+            }
+            case TokenClassificationExplanation:
+                return "No token was explained (all were ignored).";
+            default:
+                throw new NotSupportedException($"A summary in words needs a text explanation; '{explanation.Task}' has none.");
+        }
+    }
+
+    private static string Lower(string s) => s.Length == 0 ? s : char.ToLowerInvariant(s[0]) + s[1..];
+
+    private static List<(string Text, double Score)> Phrases(TextAttribution a, string text, string? pair) =>
+        MergeSameSign(a.Words.Where(w => w.Sequence >= 0).Select(w => (w.Word, w.Start, w.End, w.Sequence, w.Score)).ToList(), text, pair);
+
     /// <summary>A summary from a phrase tree: the strongest phrases (any level, not overlapping) for and against the class.</summary>
     public static string Describe(HierarchicalExplanation explanation, int reasons = 2)
     {
