@@ -4,8 +4,8 @@
 // analyses a continuation of the embedded Shakespeare LM (DIR/lm.html, Ecco's views), prints the
 // report's path and opens it in a browser unless --no-open (or CI is set, or there is no display).
 // Every file is written atomically (temporary file + rename); the LM page first, the report last,
-// so the report's link never points at a missing page. --report keeps this behaviour once `demo`
-// starts the web app. Hidden --model/--lm-model/--data replace the embedded defaults (development).
+// so the report's link never points at a missing page. That is `demo --report`; plain `demo` starts
+// the web app on the same defaults (DemoServe.cs). Hidden --model/--lm-model/--data replace the embedded defaults (development).
 using System.CommandLine;
 using System.Diagnostics;
 using Glassbox.Explain.Explainers;
@@ -22,13 +22,13 @@ internal static class DemoCommand
     {
         var outOption = new Option<string>("--out") { Description = "folder for the demo pages (created if missing)", DefaultValueFactory = _ => "glassbox-demo" };
         var noOpenOption = new Option<bool>("--no-open") { Description = "only print the report's path; do not open a browser" };
-        var reportOption = new Option<bool>("--report") { Description = "write the HTML report (what demo does today; kept when demo starts the web app)" };
+        var reportOption = new Option<bool>("--report") { Description = "write the HTML report (index.html, lm.html, results.jsonl in --out) instead of starting the web app" };
         var stepsOption = new Option<int>("--steps") { Description = "integration steps per explanation", DefaultValueFactory = _ => 50 };
         var modelOption = new Option<string?>("--model") { Description = "classifier instead of the embedded one", Hidden = true };
         var lmOption = new Option<string?>("--lm-model") { Description = "language model instead of the embedded one", Hidden = true };
         var dataOption = new Option<string?>("--data") { Description = "dataset instead of the embedded demo dataset", Hidden = true };
 
-        var command = new Command("demo", "Explain the embedded sentiment classifier on the demo dataset and analyse the embedded language model: writes an HTML report and prints its path.")
+        var command = new Command("demo", "Start the web app on the embedded sentiment classifier, language model and demo dataset and print its URL; with --report, write an HTML report instead.")
         {
             outOption, noOpenOption, reportOption, stepsOption, modelOption, lmOption, dataOption,
         };
@@ -58,6 +58,10 @@ internal static class DemoCommand
                     return Program.ExitBadInput;
                 }
             }
+
+            // Without --report: the web app on the same defaults (DemoServe), printing its URL.
+            if (!parse.GetValue(reportOption))
+                return DemoServe.Run(classifier!, lm!, data!, stdout, stderr, url => { if (!parse.GetValue(noOpenOption)) TryOpen(url.AbsoluteUri, stderr); });
 
             // Both models load before anything is written; then the LM page, then the report.
             if (!CliModels.TryLoad(classifier!, stderr, out _, out _)) return Program.ExitBadInput;

@@ -8,7 +8,7 @@
 //   POST   /api/interpret            {model, input, methods:[...], target?} salience maps
 //   POST   /api/attention            {model, input} attention patterns [layer][head][q][k]
 //   POST   /api/metrics              {model, dataset, ids?, facet?} metrics per slice, confusion matrix
-//   POST   /api/project              {model, dataset, ids?, method: pca, dimensions: 2|3} embeddings projector
+//   POST   /api/project              {model, dataset, ids?, method: pca|umap, dimensions: 2|3} embeddings projector
 //   POST   /api/generate             {model, generator, input, rules?, count?} counterfactuals to review
 //   GET/POST/DELETE /api/datapoints  datapoints added in the app (edits, counterfactuals)
 //
@@ -344,7 +344,11 @@ public sealed class GlassboxServer : IAsyncDisposable
             embeddings[i] = await Run(m, () => ModelAnalysis.Embedding(m, p), ct);
             if (_embeddings.Count < _options.CacheEntries) _embeddings[key] = embeddings[i];
         }
-        return ModelAnalysis.Project(m, points.Select((p, i) => p.Id ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), embeddings, method, dims);
+        var ids = points.Select((p, i) => p.Id ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        // UMAP takes seconds on a few thousand rows: off the request thread, counted against the work limit.
+        await _work.WaitAsync(ct);
+        try { return await Task.Run(() => ModelAnalysis.Project(m, ids, embeddings, method, dims), ct); }
+        finally { _work.Release(); }
     }
 
     private async Task<GenerateResponse> Generate(GenerateRequest req, CancellationToken ct)

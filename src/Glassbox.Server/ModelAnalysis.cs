@@ -61,7 +61,7 @@ internal static class ModelAnalysis
         _ => [],
     };
 
-    public static IReadOnlyList<string> Projections(ModelHost m) => m.Task is ServedTasks.Generation ? [] : ["pca"];
+    public static IReadOnlyList<string> Projections(ModelHost m) => m.Task is ServedTasks.Generation ? [] : ["pca", "umap"];
 
     public static IReadOnlyList<string> Generators(ModelHost m) => m.Task == ServedTasks.Classification
         ? [WordReplacer.Name, Scrambler.Name, HotFlip.Name, AblationFlip.Name]
@@ -137,11 +137,19 @@ internal static class ModelAnalysis
 
     public static ProjectResponse Project(ModelHost m, IReadOnlyList<string> ids, double[][] embeddings, string method, int dims)
     {
-        if (method != "pca") throw new ApiException(400, "unknown_method", $"unknown projection '{method}'; available: {string.Join(", ", Projections(m))}.");
+        if (method is not ("pca" or "umap")) throw new ApiException(400, "unknown_method", $"unknown projection '{method}'; available: {string.Join(", ", Projections(m))}.");
         if (dims is not (2 or 3)) throw new ApiException(400, "bad_input", $"dimensions must be 2 or 3, not {dims}.");
+        string source = $"blocks.{m.Model.LayerCount - 1}.hook_resid_post, first token";
+        if (method == "umap")
+        {
+            if (embeddings.Length < 4) throw new ApiException(400, "bad_input", $"UMAP needs at least 4 examples; the selection has {embeddings.Length}.");
+            // umap-learn's defaults (15 neighbours, min_dist 0.1), seeded so a view can be shared.
+            var u = Umap.Fit(embeddings, new UmapOptions(Neighbors: Math.Min(15, embeddings.Length - 1), Components: dims, Seed: 0));
+            return new ProjectResponse(m.Name, method, dims, ids, u.Embedding, null, source);
+        }
         if (embeddings.Length <= dims) throw new ApiException(400, "bad_input", $"PCA to {dims}-D needs more than {dims} examples; the selection has {embeddings.Length}.");
         var pca = Pca.Fit(embeddings, dims);
-        return new ProjectResponse(m.Name, method, dims, ids, pca.Embedding, pca.ExplainedVarianceRatio, $"blocks.{m.Model.LayerCount - 1}.hook_resid_post, first token");
+        return new ProjectResponse(m.Name, method, dims, ids, pca.Embedding, pca.ExplainedVarianceRatio, source);
     }
 
     /// <summary>Runs a generator on one datapoint and predicts every counterfactual. Call while holding Gate.</summary>

@@ -117,7 +117,7 @@ public sealed class DemoCommandTests
         try
         {
             string dir = Path.Combine(parent, "demo");
-            var (code, stdout, stderr) = CliTestSupport.Run(["demo", "--out", dir, "--no-open", "--steps", "8", .. Overrides()]);
+            var (code, stdout, stderr) = CliTestSupport.Run(["demo", "--out", dir, "--no-open", "--report", "--steps", "8", .. Overrides()]);
             Assert.True(code == 0, stderr);
             string index = Path.Combine(dir, "index.html");
             Assert.Equal(index, stdout.Trim());
@@ -151,13 +151,13 @@ public sealed class DemoCommandTests
         try
         {
             string dir = Path.Combine(parent, "demo");
-            var (code, _, stderr) = CliTestSupport.Run("demo", "--out", dir, "--no-open", "--model", "/no/such/classifier",
+            var (code, _, stderr) = CliTestSupport.Run("demo", "--out", dir, "--no-open", "--report", "--model", "/no/such/classifier",
                 "--lm-model", Path.Combine(CliTestSupport.SharedDir, "models", "gpt2-shakespeare-tiny"));
             Assert.Equal(2, code);
             Assert.Contains("/no/such/classifier", stderr);
             Assert.False(Directory.Exists(dir)); // checked before anything is written
 
-            (code, _, stderr) = CliTestSupport.Run("demo", "--out", dir, "--no-open", "--lm-model", "/no/such/lm",
+            (code, _, stderr) = CliTestSupport.Run("demo", "--out", dir, "--no-open", "--report", "--lm-model", "/no/such/lm",
                 "--model", Path.Combine(CliTestSupport.SharedDir, "models", "distilbert-sst2-tiny"));
             Assert.Equal(2, code);
             Assert.Contains("/no/such/lm", stderr);

@@ -16,7 +16,7 @@ public sealed class AnalysisApiTests(ServerFixture f)
         string[] Names(string model, string field) => models[model].GetProperty(field).EnumerateArray().Select(x => x.GetString()!).ToArray();
         Assert.Contains("accuracy", Names("sst2", "metrics"));
         Assert.Contains("confusion-matrix", Names("sst2", "metrics"));
-        Assert.Equal(["pca"], Names("sst2", "projections"));
+        Assert.Equal(["pca", "umap"], Names("sst2", "projections"));
         Assert.Equal(["word-replacer", "scrambler", "hotflip", "ablation-flip"], Names("sst2", "generators"));
         Assert.Contains("pearson", Names("regression", "metrics"));
         Assert.Empty(Names("gpt2", "metrics"));
@@ -65,6 +65,18 @@ public sealed class AnalysisApiTests(ServerFixture f)
         double Var(int k) => points.Sum(p => p[k] * p[k]);
         Assert.Equal(ratio[0] / ratio[1], Var(0) / Var(1), 6);
         Assert.Equal(Enumerable.Range(0, 60).Select(i => i.ToString()), r.GetProperty("ids").EnumerateArray().Select(i => i.GetString()));
+    }
+
+    [Fact]
+    public async Task Umap_projection_is_seeded_and_finite()
+    {
+        var a = await f.Post("/api/project", new { model = "sst2", dataset = "sst2-dev", method = "umap", dimensions = 2 });
+        var b = await f.Post("/api/project", new { model = "sst2", dataset = "sst2-dev", method = "umap", dimensions = 2 });
+        var points = a.GetProperty("points").EnumerateArray().Select(p => p.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+        Assert.Equal(60, points.Length);
+        Assert.All(points, p => { Assert.Equal(2, p.Length); Assert.True(p.All(double.IsFinite)); });
+        Assert.Equal(a.GetProperty("points").GetRawText(), b.GetProperty("points").GetRawText()); // same seed, same layout
+        Assert.True(points.Select(p => p[0]).Distinct().Count() > 30, "points are spread out, not collapsed");
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class BadRequestTests(ServerFixture f)
         Says(await f.Post("/api/generate", new { model = "gpt2", generator = "scrambler", input = new { text = "x" } }, 400), "no_generators", "gpt2");
         Says(await f.Post("/api/metrics", new { model = "ner", dataset = "sst2-dev" }, 400), "no_metrics", "ner");
         Says(await f.Post("/api/metrics", new { model = "sst2", dataset = "sst2-dev", facet = "colour" }, 400), "bad_input", "colour");
-        Says(await f.Post("/api/project", new { model = "sst2", dataset = "sst2-dev", method = "tsne" }, 400), "unknown_method", "tsne", "pca");
+        Says(await f.Post("/api/project", new { model = "sst2", dataset = "sst2-dev", method = "tsne" }, 400), "unknown_method", "tsne", "pca, umap");
         Says(await f.Post("/api/project", new { model = "sst2", dataset = "sst2-dev", dimensions = 4 }, 400), "bad_input", "2 or 3");
         Says(await f.Post("/api/predict", new { model = "qa", inputs = new[] { new { text = "Who?" } } }, 400), "bad_input", "'pair'", "context");
         Says(await f.Post("/api/predict", new { model = "sst2", inputs = new[] { new { text = "  " } } }, 400), "bad_input", "'text' is empty");

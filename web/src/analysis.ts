@@ -51,7 +51,8 @@ export function metricsModule(store: Store): HTMLElement {
 }
 
 export function projectorModule(store: Store): HTMLElement {
-  const dims = h("select", { class: "dims", "aria-label": "dimensions" }, h("option", { value: "2" }, "PCA 2-D"), h("option", { value: "3" }, "PCA 3-D"));
+  const dims = h("select", { class: "dims", "aria-label": "projection" },
+    ...store.model.projections.flatMap((m) => [2, 3].map((d) => h("option", { value: `${m}:${d}` }, `${m.toUpperCase()} ${d}-D`))));
   const colour = h("select", { class: "colour", "aria-label": "colour by" }, h("option", { value: "label" }, "colour: gold label"), h("option", { value: "predicted" }, "colour: prediction"), h("option", { value: "correct" }, "colour: correct?"));
   const status = h("span", { class: "hint" });
   const W = 460, H = 340;
@@ -63,8 +64,9 @@ export function projectorModule(store: Store): HTMLElement {
   const palette = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d"];
 
   async function load(): Promise<void> {
-    status.textContent = "projecting…";
-    try { data = await analysisApi.project(store.model.name, store.dataset!, Number(dims.value)); status.textContent = data.explainedVarianceRatio ? `explained variance ${data.explainedVarianceRatio.map((v) => fmt(v, 2)).join(", ")}` : ""; draw(); }
+    const [method, d] = dims.value.split(":");
+    status.textContent = method === "umap" ? "computing UMAP (the page stays usable)…" : "projecting…";
+    try { data = await analysisApi.project(store.model.name, store.dataset!, method, Number(d)); status.textContent = data.explainedVarianceRatio ? `explained variance ${data.explainedVarianceRatio.map((v) => fmt(v, 2)).join(", ")}` : ""; draw(); }
     catch (e) { status.textContent = (e as Error).message; }
   }
   function colourOf(id: string): string {
@@ -113,7 +115,7 @@ export function projectorModule(store: Store): HTMLElement {
   store.on("selection", () => draw());
   store.on("predictions", () => draw());
   queueMicrotask(() => void load());
-  return panel("projector", "Embeddings projector", h("div", { class: "toolbar" }, dims, colour, status), canvas,
+  return panel("projector", "Embeddings projector (last block, first token)", h("div", { class: "toolbar" }, dims, colour, status), canvas,
     h("p", { class: "hint" }, "3-D: drag to rotate, wheel to zoom; click a point to select it."));
 }
 

@@ -72,8 +72,8 @@ export interface GeneratedDatapoint { text: string; generator: string; edits: { 
 export const analysisApi = {
   metrics: (model: string, dataset: string, facet: string | null, signal?: AbortSignal) =>
     call<MetricsResponse>("POST", "/api/metrics", { model, dataset, facet }, signal),
-  project: (model: string, dataset: string, dimensions: number, signal?: AbortSignal) =>
-    call<ProjectResponse>("POST", "/api/project", { model, dataset, method: "pca", dimensions }, signal),
+  project: (model: string, dataset: string, method: string, dimensions: number, signal?: AbortSignal) =>
+    call<ProjectResponse>("POST", "/api/project", { model, dataset, method, dimensions }, signal),
   generate: (model: string, generator: string, input: Datapoint, rules: string | null, signal?: AbortSignal) =>
     call<{ counterfactuals: GeneratedDatapoint[] }>("POST", "/api/generate", { model, generator, input, rules, count: 5 }, signal),
 };
