@@ -40,8 +40,8 @@ internal static class MergeResultsCommand
                     long line = 0;
                     foreach (var row in text.Split('\n'))
                     {
+                        line++; // physical line numbers, so a message points at the line an editor shows
                         if (row.Length == 0) continue;
-                        line++;
                         string id;
                         try
                         {

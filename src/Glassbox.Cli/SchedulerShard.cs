@@ -3,7 +3,8 @@
 //   --shards n  with JOB_COMPLETION_INDEX=i       a Kubernetes Indexed Job (completions = n);
 //   SLURM_ARRAY_TASK_ID=i, SLURM_ARRAY_TASK_COUNT=n   a Slurm job array (--array=0-(n-1));
 //     (SLURM_ARRAY_TASK_MIN is subtracted when set, so --array=1-n works too; --shards n overrides the count).
-// Explicit beats the environment; conflicting sources are an error rather than a silent choice.
+// Explicit beats the environment; both schedulers' variables at once, or --shard and --shards disagreeing, are an error
+// rather than a silent choice.
 namespace Glassbox.Cli;
 
 internal static class SchedulerShard
@@ -19,6 +20,8 @@ internal static class SchedulerShard
         }
         string? k8s = env("JOB_COMPLETION_INDEX");
         string? slurmId = env("SLURM_ARRAY_TASK_ID");
+        if (k8s is not null && slurmId is not null)
+            return (0, 1, null, $"both JOB_COMPLETION_INDEX={k8s} (Kubernetes) and SLURM_ARRAY_TASK_ID={slurmId} (Slurm) are set; unset the one that does not belong to this job, or pass --shard i/n.");
         if (k8s is not null)
         {
             if (shards is null)
@@ -31,9 +34,18 @@ internal static class SchedulerShard
         {
             if (!int.TryParse(slurmId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
                 return (0, 1, null, $"SLURM_ARRAY_TASK_ID='{slurmId}' is not a non-negative integer.");
-            int min = int.TryParse(env("SLURM_ARRAY_TASK_MIN"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int m) ? m : 0;
+            int min = 0;
+            string? minText = env("SLURM_ARRAY_TASK_MIN");
+            if (minText is not null && !int.TryParse(minText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out min))
+                return (0, 1, null, $"SLURM_ARRAY_TASK_MIN='{minText}' is not a non-negative integer.");
             int? count = shards;
-            if (count is null && int.TryParse(env("SLURM_ARRAY_TASK_COUNT"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int c)) count = c;
+            string? countText = env("SLURM_ARRAY_TASK_COUNT");
+            if (count is null && countText is not null)
+            {
+                if (!int.TryParse(countText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int c))
+                    return (0, 1, null, $"SLURM_ARRAY_TASK_COUNT='{countText}' is not a non-negative integer; pass --shards n to give the count.");
+                count = c;
+            }
             if (count is null)
                 return (0, 1, null, "SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor --shards says how many shards there are.");
             return Check(id - min, count.Value, "SLURM_ARRAY_TASK_ID");
