@@ -497,18 +497,7 @@ internal static class CliModels
         }
     }
 
-    public static ModelConfig? ConfigOf(TransformerModel model) => model switch
-    {
-        Bert b => b.Config,
-        DistilBert d => d.Config,
-        Roberta r => r.Config,
-        Vit v => v.Config,
-        Gpt2 g => g.Config,
-        GptNeoX n => n.Config,
-        Llama l => l.Config,
-        T5 t => t.Config,
-        _ => null,
-    };
+    public static ModelConfig? ConfigOf(TransformerModel model) => AutoModel.ConfigOf(model);
 
     /// <summary>The most tokens one input may have, and the config field that sets it.</summary>
     public static (int Limit, string Source) MaxTokens(TransformerModel model) => model switch

@@ -12,6 +12,20 @@ namespace Glassbox.Models;
 
 public static class AutoModel
 {
+    /// <summary>The configuration a loaded model was built from (labels, sizes, model type), or null for an architecture without one.</summary>
+    public static ModelConfig? ConfigOf(TransformerModel model) => model switch
+    {
+        Bert b => b.Config,
+        DistilBert d => d.Config,
+        Roberta r => r.Config,
+        Vit v => v.Config,
+        Gpt2 g => g.Config,
+        GptNeoX n => n.Config,
+        Llama l => l.Config,
+        T5 t => t.Config,
+        _ => null,
+    };
+
     private static readonly Dictionary<string, Func<ModelConfig, Checkpoint, bool, TransformerModel>> s_loaders = new(StringComparer.Ordinal)
     {
         ["BertModel"] = (c, k, s) => Bert.Load(As<BertConfig>(c, "BertModel"), BertHead.None, k, s),

@@ -81,18 +81,7 @@ internal sealed class ExplainerModel
         Specials = specials ?? FindSpecials(tokenizer, Path, null);
     }
 
-    public static ModelConfig? ConfigOf(TransformerModel model) => model switch
-    {
-        Bert b => b.Config,
-        DistilBert d => d.Config,
-        Roberta r => r.Config,
-        Vit v => v.Config,
-        Gpt2 g => g.Config,
-        GptNeoX n => n.Config,
-        Llama l => l.Config,
-        T5 t => t.Config,
-        _ => null,
-    };
+    public static ModelConfig? ConfigOf(TransformerModel model) => AutoModel.ConfigOf(model);
 
     /// <summary>The scores a transformers-interpret forward returns, as an explainable model.</summary>
     public IExplainableModel Scorer(OutputTransform transform, Func<ModelOutput, Tensor>? select = null) =>
