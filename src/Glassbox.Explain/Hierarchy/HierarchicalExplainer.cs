@@ -133,7 +133,9 @@ public sealed class HierarchicalExplainer
                 // Context: content tokens within Radius of the phrase's first/last token, outside the phrase.
                 int first = phrase.Min(), last = phrase.Max();
                 var context = contentPositions.Where(p => !phrase.Contains(p) && p >= first - options.Radius && p <= last + options.Radius).ToArray();
-                var rng = new Random(HashCode.Combine(options.Seed, start, end));
+                // A fixed mix of seed and span (HashCode.Combine is randomised per process): the same seed gives the same
+                // samples in every run.
+                var rng = new Random(unchecked(options.Seed * 1_000_003 + start * 10_007 + end * 101));
                 var rows = new List<int[]>(2 * options.Samples);
                 for (int s = 0; s < options.Samples; s++)
                 {

@@ -75,10 +75,11 @@ public static class ExplanationSummary
     {
         ArgumentNullException.ThrowIfNull(explanation);
         // A phrase is a reason of its own when it is a word or when its words interact (its score is not
-        // just the sum of its parts); among those, the strongest non-overlapping ones are named.
+        // just the sum of its parts); the whole sentence is not a reason. Among those, the strongest
+        // non-overlapping ones are named.
         var chosen = new List<PhraseNode>();
         foreach (var n in explanation.Root.Descendants()
-                     .Where(n => n.Children.Count == 0 || Math.Abs(n.Interaction) >= 0.25 * Math.Abs(n.Score))
+                     .Where(n => n.Children.Count == 0 || (n != explanation.Root && Math.Abs(n.Interaction) >= 0.25 * Math.Abs(n.Score)))
                      .OrderByDescending(n => Math.Abs(n.Score)))
         {
             if (chosen.Any(c => n.Start < c.End && c.Start < n.End)) continue;
