@@ -242,11 +242,8 @@ public static class ClassifierTrainer
     private static ClassifierTrainingResult Run(ClassifierTrainingOptions o, Setup s, string staging, IProgress<TrainProgress>? progress, CancellationToken ct)
     {
         var parameters = s.Start.Parameters;
-        var decay = parameters.Where(p => !TrainableArchitecture.IsNoDecay(p.Key)).Select(p => p.Value).ToList();
-        var noDecay = parameters.Where(p => TrainableArchitecture.IsNoDecay(p.Key)).Select(p => p.Value).ToList();
-        var all = decay.Concat(noDecay).ToList();
-        var optDecay = new AdamW(decay, o.LearningRate, weightDecay: o.WeightDecay);
-        var optNoDecay = noDecay.Count > 0 ? new AdamW(noDecay, o.LearningRate, weightDecay: 0f) : null;
+        var optimizer = new DecayGroups(parameters, o.LearningRate, o.WeightDecay);
+        var all = optimizer.All;
 
         int stepsPerEpoch = (s.Train.Count + o.BatchSize - 1) / o.BatchSize;
         int total = stepsPerEpoch * o.Epochs;
@@ -290,15 +287,7 @@ public static class ClassifierTrainer
                     if (!float.IsFinite(loss))
                         throw new InvalidOperationException($"training diverged at epoch {epoch}, step {step + 1}: the loss is {loss}; lower --lr.");
                     var grads = tape.Gradient(lossT, all);
-                    if (o.Clip > 0) Optimizer.ClipGradNorm(grads, o.Clip);
-                    optDecay.LearningRate = lr;
-                    optDecay.Step(grads.Take(decay.Count).ToArray());
-                    if (optNoDecay is not null)
-                    {
-                        optNoDecay.LearningRate = lr;
-                        optNoDecay.Step(grads.Skip(decay.Count).ToArray());
-                    }
-                    foreach (var g in grads) g.Dispose();
+                    optimizer.Step(grads, lr, o.Clip);
                 }
                 step++;
                 lossSum += (double)loss * batch.Count;

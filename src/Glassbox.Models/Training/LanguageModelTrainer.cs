@@ -135,11 +135,8 @@ public static class LanguageModelTrainer
         int[] trainIds, int[] valIds, int block, string staging, IProgress<TrainProgress>? progress, CancellationToken ct)
     {
         var parameters = start.Parameters;
-        var decay = parameters.Where(p => !TrainableArchitecture.IsNoDecay(p.Key)).Select(p => p.Value).ToList();
-        var noDecay = parameters.Where(p => TrainableArchitecture.IsNoDecay(p.Key)).Select(p => p.Value).ToList();
-        var all = decay.Concat(noDecay).ToList();
-        var optDecay = new AdamW(decay, o.LearningRate, beta2: o.Beta2, weightDecay: o.WeightDecay);
-        var optNoDecay = noDecay.Count > 0 ? new AdamW(noDecay, o.LearningRate, beta2: o.Beta2, weightDecay: 0f) : null;
+        var optimizer = new DecayGroups(parameters, o.LearningRate, o.WeightDecay, o.Beta2);
+        var all = optimizer.All;
         int warmup = (int)Math.Ceiling(o.Steps * (double)o.WarmupRatio);
         var schedule = new LinearSchedule(o.LearningRate, warmup, o.Steps);
         var rates = o.NoDropout ? DropoutRates.None : arch.Dropout(raw);
@@ -178,15 +175,7 @@ public static class LanguageModelTrainer
                 if (!float.IsFinite(loss))
                     throw new InvalidOperationException($"training diverged at step {step + 1}: the loss is {loss}; lower --lr.");
                 var grads = tape.Gradient(lossT, all);
-                if (o.Clip > 0) Optimizer.ClipGradNorm(grads, o.Clip);
-                optDecay.LearningRate = lr;
-                optDecay.Step(grads.Take(decay.Count).ToArray());
-                if (optNoDecay is not null)
-                {
-                    optNoDecay.LearningRate = lr;
-                    optNoDecay.Step(grads.Skip(decay.Count).ToArray());
-                }
-                foreach (var g in grads) g.Dispose();
+                optimizer.Step(grads, lr, o.Clip);
             }
             lossSum += loss; lossCount++;
             progress?.Report(new TrainProgress("train", 0, 0, step + 1, o.Steps, loss, lr, clock.Elapsed));
