@@ -28,6 +28,9 @@ public sealed record Datapoint
     public string? ParentId { get; init; }
     /// <summary>How an added datapoint was made ("edit", a generator's name).</summary>
     public string? Source { get; init; }
+    /// <summary>The dataset file's other columns (not text, pair, label or id) by name, as text; the
+    /// projector colours by them and the metrics slice by them. Null when the file has none.</summary>
+    public IReadOnlyDictionary<string, string>? Fields { get; init; }
 }
 
 public sealed record PredictRequest

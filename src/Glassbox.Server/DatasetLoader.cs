@@ -16,6 +16,9 @@ internal static class DatasetLoader
     /// <summary>Most examples one dataset may have (the table and projector hold them all in the page).</summary>
     public const int MaxExamples = 200_000;
 
+    /// <summary>Most extra columns (besides text, pair, label, id) kept as datapoint fields.</summary>
+    public const int MaxExtraFields = 50;
+
     public static ServedDataset Load(DatasetSource source)
     {
         string path = source.Path;
@@ -24,6 +27,7 @@ internal static class DatasetLoader
             throw new ArgumentException($"{where}: file not found. Pass a TSV, CSV or JSONL file with a header (e.g. sentence<TAB>label).");
         var examples = new List<Datapoint>();
         string? pair, label;
+        string[] extra;
         try
         {
             var columns = TabularData.Columns(path);
@@ -32,13 +36,18 @@ internal static class DatasetLoader
                 $"{where}: no text column; the columns are {string.Join(", ", columns)}. Name the text column one of: {string.Join(", ", TextNames)}.");
             pair = Find(PairNames); label = Find(LabelNames);
             string? id = Find(IdNames);
+            extra = columns.Where(c => c != text && c != pair && c != label && c != id).ToArray();
+            if (extra.Length > MaxExtraFields)
+                throw new ArgumentException($"{where}: {extra.Length} columns besides text, pair, label and id; the app shows at most {MaxExtraFields}. Drop the columns you do not need.");
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var row in TabularData.Read(path, new DataColumns(text, label, pair, id)))
             {
                 if (examples.Count == MaxExamples)
                     throw new ArgumentException($"{where}: more than {MaxExamples:N0} examples; the app holds a dataset in the page. Sample it first.");
                 if (!seen.Add(row.Id)) throw new ArgumentException($"{where}: id '{row.Id}' appears twice; ids must be unique.");
-                examples.Add(new Datapoint { Id = row.Id, Text = row.Text.Trim(), Pair = row.Pair?.Trim(), Label = row.Label?.Trim() });
+                var fields = extra.Length == 0 ? null
+                    : extra.ToDictionary(c => c, c => row.Fields.TryGetValue(c, out var v) ? v.Trim() : "", StringComparer.Ordinal);
+                examples.Add(new Datapoint { Id = row.Id, Text = row.Text.Trim(), Pair = row.Pair?.Trim(), Label = row.Label?.Trim(), Fields = fields });
             }
         }
         catch (DataFormatException e) { throw new ArgumentException($"{where}: {e.Message}"); }
@@ -49,6 +58,7 @@ internal static class DatasetLoader
         {
             Name = source.Name, File = Path.GetFullPath(path), Examples = examples, HasPair = pair is not null, HasLabel = label is not null,
             Labels = labels.Length <= 1000 ? labels : [],
+            FieldSpecs = extra.ToDictionary(c => c, c => DatasetFields.Infer(examples.Select(e => e.Fields![c])), StringComparer.Ordinal),
         };
     }
 }

@@ -14,6 +14,8 @@ internal sealed class ServedDataset
     public required bool HasLabel { get; init; }
     public required IReadOnlyList<string> Labels { get; init; }
     public Dictionary<string, Datapoint> ById { get; } = [];
+    /// <summary>The file's extra columns: "Scalar" when every non-empty value is a finite number, else "CategoryLabel" with its values.</summary>
+    public IReadOnlyDictionary<string, FieldSpec> FieldSpecs { get; init; } = new Dictionary<string, FieldSpec>();
 
     public IReadOnlyDictionary<string, FieldSpec> Spec
     {
@@ -22,6 +24,7 @@ internal sealed class ServedDataset
             var s = new Dictionary<string, FieldSpec> { ["id"] = new("Id"), ["text"] = new("TextSegment") };
             if (HasPair) s["pair"] = new("TextSegment");
             if (HasLabel) s["label"] = new("CategoryLabel", Labels.Count > 0 ? Labels : null);
+            foreach (var (name, spec) in FieldSpecs) s.TryAdd(name, spec);
             return s;
         }
     }

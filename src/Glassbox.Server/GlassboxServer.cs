@@ -42,7 +42,7 @@ public sealed class ServerStats
 }
 
 /// <summary>The Glassbox web app: load models and datasets, then StartAsync and open Url.</summary>
-public sealed class GlassboxServer : IAsyncDisposable
+public sealed partial class GlassboxServer : IAsyncDisposable
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -150,6 +150,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         app.MapPost("/api/attention", Handle(async c => await Attention(await Body<AttentionRequest>(c), c.RequestAborted)));
         app.MapPost("/api/metrics", Handle(async c => await Metrics(await Body<MetricsRequest>(c), c.RequestAborted)));
         app.MapPost("/api/project", Handle(async c => await Project(await Body<ProjectRequest>(c), c.RequestAborted)));
+        MapProjectionJobs(app);
         app.MapPost("/api/generate", Handle(async c => await Generate(await Body<GenerateRequest>(c), c.RequestAborted)));
         app.MapGet("/api/datapoints", (HttpContext c) =>
         {
@@ -322,7 +323,7 @@ public sealed class GlassboxServer : IAsyncDisposable
         var m = Model(req.Model);
         if (ModelAnalysis.Metrics(m).Count == 0) throw new ApiException(400, "no_metrics", $"model '{m.Name}' ({m.Task}) has no metrics in the app; see /api/info.");
         var (points, predictions) = await PredictSelection(m, req.Dataset, req.Ids, ct);
-        return ModelAnalysis.ComputeMetrics(m, req.Dataset!, points, predictions, req.Facet);
+        return ModelAnalysis.ComputeMetrics(m, req.Dataset!, points, predictions, req, _data.Get(req.Dataset).Spec);
     }
 
     private async Task<ProjectResponse> Project(ProjectRequest req, CancellationToken ct)

@@ -16,8 +16,13 @@ public sealed record MetricsRequest
     public string? Model { get; init; }
     public string? Dataset { get; init; }
     public IReadOnlyList<string>? Ids { get; init; }
-    /// <summary>Facet: "label" (gold), "predicted" or "correctness"; null = the whole selection only.</summary>
+    /// <summary>Facet: "label" (gold), "predicted", "correctness", "length" (words of the text) or
+    /// "field:NAME" (an extra column of the dataset file); null = the whole selection only.</summary>
     public string? Facet { get; init; }
+    /// <summary>Numeric facets: "quantile" (default; pandas.qcut) or "equal-width" (numpy.histogram).</summary>
+    public string? Binning { get; init; }
+    /// <summary>Numeric facets: number of bins, 1 to 20 (default 4).</summary>
+    public int? Bins { get; init; }
 }
 
 public sealed record SliceMetrics(string Slice, int Count, IReadOnlyList<string> Ids, double? Accuracy, double? MacroF1, int[][]? ConfusionMatrix,
@@ -75,8 +80,16 @@ internal static class ModelAnalysis
         return int.TryParse(gold, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int k) && k >= 0 && k < labels.Count ? k : null;
     }
 
-    public static MetricsResponse ComputeMetrics(ModelHost m, string dataset, IReadOnlyList<Datapoint> points, IReadOnlyList<Prediction> predictions, string? facet)
+    public static MetricsResponse ComputeMetrics(ModelHost m, string dataset, IReadOnlyList<Datapoint> points, IReadOnlyList<Prediction> predictions, string? facet) =>
+        ComputeMetrics(m, dataset, points, predictions, new MetricsRequest { Facet = facet }, new Dictionary<string, FieldSpec>());
+
+    /// <summary>Metrics of the whole selection, then of each slice of the request's facet: label,
+    /// predicted, correctness (classification), length or field:NAME (numeric fields binned by
+    /// Binning into Bins; categorical fields one slice per value). spec is the dataset's field spec.</summary>
+    public static MetricsResponse ComputeMetrics(ModelHost m, string dataset, IReadOnlyList<Datapoint> points, IReadOnlyList<Prediction> predictions,
+        MetricsRequest req, IReadOnlyDictionary<string, FieldSpec> spec)
     {
+        string? facet = req.Facet;
         if (m.Task is not (ServedTasks.Classification or ServedTasks.Regression))
             throw new ApiException(400, "no_metrics", $"model '{m.Name}' ({m.Task}) has no metrics in the app; /api/info lists the metrics per model.");
         var keep = new List<int>();
@@ -95,6 +108,13 @@ internal static class ModelAnalysis
             double[] gold = keep.Select(i => double.Parse(points[i].Label!, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             double[] pred = keep.Select(i => predictions[i].Value ?? double.NaN).ToArray();
             var slices = new List<Slice> { Slices.All(keep.Count) };
+            switch (facet)
+            {
+                case null or "" or "none": break;
+                case "label" or "predicted" or "correctness":
+                    throw new ApiException(400, "bad_input", $"facet '{facet}' needs class labels; for regression use length or field:NAME.");
+                default: slices.AddRange(DatasetFields.Facet(facet, keep.Select(i => points[i]).ToArray(), spec, req.Binning, req.Bins)); break;
+            }
             var results = Slices.RegressionBySlice(slices, gold, pred);
             return new MetricsResponse(m.Name, dataset, m.Labels, skipped, results.Select(r => new SliceMetrics(r.Slice.Name, r.Slice.Count,
                 r.Slice.Indices.Select(i => ids[i]).ToArray(), null, null, null, null, null, r.Metrics, r.Note)).ToArray());
@@ -109,7 +129,7 @@ internal static class ModelAnalysis
             case "label": all.AddRange(Slices.ByGold(g, m.Labels)); break;
             case "predicted": all.AddRange(Slices.ByPrediction(p, m.Labels)); break;
             case "correctness": all.AddRange(Slices.ByCorrectness(g, p)); break;
-            default: throw new ApiException(400, "bad_input", $"unknown facet '{facet}'; use label, predicted or correctness.");
+            default: all.AddRange(DatasetFields.Facet(facet, keep.Select(i => points[i]).ToArray(), spec, req.Binning, req.Bins)); break;
         }
         var reports = Slices.ClassificationBySlice(all, g, p, probs, m.Labels);
         return new MetricsResponse(m.Name, dataset, m.Labels, skipped, reports.Select(r => new SliceMetrics(r.Slice.Name, r.Slice.Count,
@@ -135,7 +155,8 @@ internal static class ModelAnalysis
         }
     }
 
-    public static ProjectResponse Project(ModelHost m, IReadOnlyList<string> ids, double[][] embeddings, string method, int dims)
+    public static ProjectResponse Project(ModelHost m, IReadOnlyList<string> ids, double[][] embeddings, string method, int dims,
+        IProgress<UmapProgress>? progress = null, CancellationToken ct = default)
     {
         if (method is not ("pca" or "umap")) throw new ApiException(400, "unknown_method", $"unknown projection '{method}'; available: {string.Join(", ", Projections(m))}.");
         if (dims is not (2 or 3)) throw new ApiException(400, "bad_input", $"dimensions must be 2 or 3, not {dims}.");
@@ -144,13 +165,16 @@ internal static class ModelAnalysis
         {
             if (embeddings.Length < 4) throw new ApiException(400, "bad_input", $"UMAP needs at least 4 examples; the selection has {embeddings.Length}.");
             // umap-learn's defaults (15 neighbours, min_dist 0.1), seeded so a view can be shared.
-            var u = Umap.Fit(embeddings, new UmapOptions(Neighbors: Math.Min(15, embeddings.Length - 1), Components: dims, Seed: 0));
+            var u = Umap.Fit(embeddings, UmapSettings(embeddings.Length, dims), progress, ct);
             return new ProjectResponse(m.Name, method, dims, ids, u.Embedding, null, source);
         }
         if (embeddings.Length <= dims) throw new ApiException(400, "bad_input", $"PCA to {dims}-D needs more than {dims} examples; the selection has {embeddings.Length}.");
         var pca = Pca.Fit(embeddings, dims);
         return new ProjectResponse(m.Name, method, dims, ids, pca.Embedding, pca.ExplainedVarianceRatio, source);
     }
+
+    /// <summary>The UMAP settings of the app: umap-learn's defaults (15 neighbours, min_dist 0.1), seed 0.</summary>
+    public static UmapOptions UmapSettings(int count, int dims) => new(Neighbors: Math.Min(15, count - 1), Components: dims, Seed: 0);
 
     /// <summary>Runs a generator on one datapoint and predicts every counterfactual. Call while holding Gate.</summary>
     public static GenerateResponse Generate(ModelHost m, GenerateRequest req, Datapoint d)

@@ -77,3 +77,22 @@ export const analysisApi = {
   generate: (model: string, generator: string, input: Datapoint, rules: string | null, signal?: AbortSignal) =>
     call<{ counterfactuals: GeneratedDatapoint[] }>("POST", "/api/generate", { model, generator, input, rules, count: 5 }, signal),
 };
+
+/** A projection job as GET /api/project/jobs/{id} returns it (the projector polls it). */
+export interface ProjectionJob {
+  id: string; model: string; dataset: string; method: string; dimensions: number; count: number;
+  state: "running" | "done" | "failed" | "cancelled"; stage: string; done: number; total: number; progress: number; seconds: number;
+  result?: ProjectResponse; error?: { error: string; code: string };
+}
+
+export const projectionJobs = {
+  start: (model: string, dataset: string, method: string, dimensions: number) => call<ProjectionJob>("POST", "/api/project/jobs", { model, dataset, method, dimensions }),
+  get: (id: string) => call<ProjectionJob>("GET", `/api/project/jobs/${encodeURIComponent(id)}`),
+  cancel: (id: string) => call<ProjectionJob>("DELETE", `/api/project/jobs/${encodeURIComponent(id)}`),
+};
+
+/** Metrics sliced by a facet: label, predicted, correctness, length or field:NAME; numeric facets binned (quantile or equal-width). */
+export const facetApi = {
+  metrics: (model: string, dataset: string, facet: string | null, binning: string | null, bins: number | null, signal?: AbortSignal) =>
+    call<MetricsResponse>("POST", "/api/metrics", { model, dataset, facet, binning, bins }, signal),
+};

@@ -3,7 +3,8 @@
 // computes predictions for every row in the background behind a progress indicator.
 import "./style.css";
 import { api, asInput, type Datapoint } from "./api";
-import { generatorsModule, metricsModule, projectorModule } from "./analysis";
+import { generatorsModule, metricsModule } from "./analysis";
+import { projectorModule } from "./projector";
 import { attentionModule } from "./attention";
 import { clear, h } from "./dom";
 import { editorModule } from "./editor";

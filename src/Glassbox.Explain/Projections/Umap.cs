@@ -43,10 +43,20 @@ public sealed record UmapOptions(
 /// of epochs, whether neighbours were approximate, and the initialisation actually used.</summary>
 public sealed record UmapResult(double[][] Embedding, double A, double B, int Epochs, bool ApproximateNeighbors, string Initialisation);
 
+/// <summary>Where a UMAP fit is: Stage is "neighbors", "fuzzy-set", "initialisation" or "layout";
+/// Done of Total steps of that stage (epochs for the layout, 1 of 1 for the others).</summary>
+public readonly record struct UmapProgress(string Stage, int Done, int Total);
+
 public static class Umap
 {
     /// <summary>Embeds the rows of data ([n, d], n > Neighbors) in 2 or 3 dimensions.</summary>
-    public static UmapResult Fit(double[][] data, UmapOptions? options = null)
+    public static UmapResult Fit(double[][] data, UmapOptions? options = null) => Fit(data, options, null, CancellationToken.None);
+
+    /// <summary>Fit with progress (called on the fitting thread after each stage and after every
+    /// epoch of the layout) and cancellation (checked between stages and epochs). The result is the
+    /// same as <see cref="Fit(double[][], UmapOptions?)"/> for the same data and options.</summary>
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled.</exception>
+    public static UmapResult Fit(double[][] data, UmapOptions? options, IProgress<UmapProgress>? progress, CancellationToken cancellationToken)
     {
         var o = options ?? new UmapOptions();
         var (n, _) = ProjectionInput.Check("Umap", data, 3);
@@ -60,8 +70,13 @@ public static class Umap
             throw new ArgumentOutOfRangeException(nameof(options), "Umap: negative_sample_rate must be ≥ 0 and learning_rate > 0.");
 
         bool approx = o.ApproximateNeighbors ?? n >= Neighbors.ExactThreshold;
+        cancellationToken.ThrowIfCancellationRequested();
         var knn = Neighbors.Build(data, o.Neighbors - 1, o.Seed, approx);
+        progress?.Report(new UmapProgress("neighbors", 1, 1));
+        cancellationToken.ThrowIfCancellationRequested();
         var graph = FuzzySimplicialSet(knn, o.Neighbors);
+        progress?.Report(new UmapProgress("fuzzy-set", 1, 1));
+        cancellationToken.ThrowIfCancellationRequested();
 
         int epochs = o.Epochs ?? (n <= 10000 ? 500 : 200);
         // drop edges that would be sampled less than once (umap-learn uses the default epochs when n_epochs ≤ 10)
@@ -88,9 +103,10 @@ public static class Umap
             initUsed = "random";
         }
         RescaleTo10(embedding);
+        progress?.Report(new UmapProgress("initialisation", 1, 1));
 
         var (a, b) = FindAbParams(o.Spread, o.MinDist);
-        Optimize(embedding, pruned, a, b, epochs, o, rng);
+        Optimize(embedding, pruned, a, b, epochs, o, rng, progress, cancellationToken);
         return new UmapResult(embedding, a, b, epochs, approx, initUsed);
     }
 
@@ -226,7 +242,8 @@ public static class Umap
         static double Curve(double xi, double aa, double bb) => 1.0 / (1.0 + aa * (xi > 0 ? Math.Pow(xi, 2 * bb) : 0));
     }
 
-    private static void Optimize(double[][] y, List<KeyValuePair<int, double>>[] graph, double a, double b, int epochs, UmapOptions o, Random rng)
+    private static void Optimize(double[][] y, List<KeyValuePair<int, double>>[] graph, double a, double b, int epochs, UmapOptions o, Random rng,
+        IProgress<UmapProgress>? progress, CancellationToken cancellationToken)
     {
         int n = y.Length, dim = o.Components;
         var head = new List<int>(); var tail = new List<int>(); var weight = new List<double>();
@@ -282,6 +299,8 @@ public static class Umap
                 nextNegative[e] += negatives * perNegative[e];
             }
             alpha = o.LearningRate * (1.0 - (double)epoch / epochs);
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report(new UmapProgress("layout", epoch + 1, epochs));
         }
     }
 
