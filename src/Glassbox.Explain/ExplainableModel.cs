@@ -41,7 +41,9 @@ public sealed class TransformerExplainable(TransformerModel model, string name, 
 
     public Tensor Predict(ModelInput input)
     {
-        var output = Model.Forward(input);
+        // Only the selected output is read: with the default selector (Logits), the architecture may
+        // skip last-block work the head does not read (ModelInput.HeadOnly).
+        var output = Model.Forward(select is null ? input.AsHeadOnly() : input);
         var logits = select is null ? output.Logits ?? throw new InvalidOperationException($"{Model.ArchitectureName} produced no logits; give a selector for its output.") : select(output);
         return transform switch
         {

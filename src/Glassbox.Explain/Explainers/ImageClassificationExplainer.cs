@@ -24,6 +24,9 @@ public sealed record ImageExplainerOptions
     public GradientMethods.NoiseTunnelType NoiseTunnelType { get; init; } = GradientMethods.NoiseTunnelType.SmoothGrad;
     public float NoiseStdev { get; init; } = 1f;
     public int Seed { get; init; }
+    /// <summary>Interpolation points per forward pass (Captum's internal_batch_size). Null picks
+    /// <see cref="GradientMethods.DefaultInternalBatchSize"/> for the ViT's token count (patches + [CLS]),
+    /// which bounds memory; the attributions do not depend on it.</summary>
     public int? InternalBatchSize { get; init; }
     public QuadratureRule Quadrature { get; init; } = QuadratureRule.GaussLegendre;
 }
@@ -151,9 +154,15 @@ public sealed class ImageClassificationExplainer
     {
         using var tape = Tape.Record();
         tape.Watch(batch);
-        var logits = _model.Forward(batch).Logits!;
-        var total = Ops.Sum(Ops.Narrow(logits, -1, target, 1));
-        return tape.Gradient(total, batch)[0].ToArray();
+        Tensor total;
+        // Intermediates go back to the pool as soon as the backward has used them.
+        using (var scope = TensorScope.Enter())
+        {
+            var logits = _model.Forward(batch).Logits!;
+            total = scope.Keep(Ops.Sum(Ops.Narrow(logits, -1, target, 1)));
+        }
+        using var g = tape.Gradient(total, batch)[0];
+        return g.ToArray();
     }
 
     private float[] Gradient(Tensor pixels, int target) => BatchGradient(pixels.Clone(), target);
@@ -162,7 +171,7 @@ public sealed class ImageClassificationExplainer
     private (float[] Attr, double Delta) IntegratedGradients(Tensor pixels, int target, int steps, QuadratureRule rule, int? internalBatchSize)
     {
         var (alphas, weights) = Quadrature.Points(rule, steps);
-        int per = pixels.Length, chunk = Math.Max(1, internalBatchSize ?? steps);
+        int per = pixels.Length, chunk = Math.Max(1, internalBatchSize ?? GradientMethods.DefaultInternalBatchSize(steps, _model.PatchCount + 1));
         var x = pixels.ToArray();
         var total = new double[per];
         for (int start = 0; start < steps; start += chunk)

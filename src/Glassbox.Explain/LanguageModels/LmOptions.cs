@@ -65,7 +65,9 @@ public sealed record LmGenerateOptions
     public int IgSteps { get; init; } = 50;
     public QuadratureRule IgRule { get; init; } = QuadratureRule.GaussLegendre;
 
-    /// <summary>Interpolation points per forward pass (Captum's internal_batch_size; null = all steps at once).</summary>
+    /// <summary>Interpolation points per forward pass (Captum's internal_batch_size). Null picks
+    /// <see cref="GradientMethods.DefaultInternalBatchSize"/> for the attributed sequence's length
+    /// (at most 512 tokens per pass), which bounds memory; the attributions do not depend on it.</summary>
     public int? InternalBatchSize { get; init; }
 
     /// <summary>Capture MLP neuron activations (blocks.{i}.mlp.hook_post) of the final forward pass, as Ecco's activations=True.</summary>
@@ -84,7 +86,7 @@ public sealed record LmGenerateOptions
             throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), $"Language-model analysis: {MaxNewTokens} new tokens asked; give between 1 and {LanguageModelAnalyzer.MaxNewTokensLimit}.");
         if (ReportTopK < 0) throw new ArgumentOutOfRangeException(nameof(ReportTopK), $"Language-model analysis: ReportTopK is {ReportTopK}; it must be ≥ 0.");
         if (IgSteps < 1 || IgSteps > 10_000) throw new ArgumentOutOfRangeException(nameof(IgSteps), $"Language-model analysis: IgSteps is {IgSteps}; give between 1 and 10000.");
-        if (InternalBatchSize is < 1) throw new ArgumentOutOfRangeException(nameof(InternalBatchSize), $"Language-model analysis: InternalBatchSize is {InternalBatchSize}; it must be ≥ 1 (or null for all steps at once).");
+        if (InternalBatchSize is < 1) throw new ArgumentOutOfRangeException(nameof(InternalBatchSize), $"Language-model analysis: InternalBatchSize is {InternalBatchSize}; it must be ≥ 1 (or null for the token-bounded default).");
         if (ActivationLayers is not null)
         {
             int max = Math.Max(decoderLayers, encoderLayers);

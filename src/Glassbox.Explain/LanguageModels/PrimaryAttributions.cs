@@ -62,7 +62,9 @@ internal static class PrimaryAttributions
             default:
             {
                 var (alphas, weights) = Quadrature.Points(rule, igSteps);
-                int chunk = Math.Max(1, internalBatchSize ?? igSteps);
+                // By default the steps run in token-bounded chunks (as layer IG does): the live set is
+                // one chunk's activations, and each step's gradient does not depend on the chunk.
+                int chunk = Math.Max(1, internalBatchSize ?? GradientMethods.DefaultInternalBatchSize(igSteps, inputs.Sum(x => x.Length)));
                 var total = new double[raw.Length];
                 for (int start = 0; start < igSteps; start += chunk)
                 {
@@ -172,18 +174,24 @@ internal static class PrimaryAttributions
         using var tape = Tape.Record();
         foreach (var v in values) tape.Watch(v);
         var handles = new List<IDisposable>();
-        Tensor probs;
-        try
+        Tensor total;
+        // Everything the forward creates is handed to the tape when the scope ends and goes back to
+        // the pool as soon as the backward has used it (the next chunk rents the same buffers).
+        using (var scope = TensorScope.Enter())
         {
-            for (int k = 0; k < values.Length; k++)
+            Tensor probs;
+            try
             {
-                var v = values[k];
-                handles.Add(lm.Hooks.Replace(lm.EmbedHooks[k], (_, _) => v));
+                for (int k = 0; k < values.Length; k++)
+                {
+                    var v = values[k];
+                    handles.Add(lm.Hooks.Replace(lm.EmbedHooks[k], (_, _) => v));
+                }
+                probs = lm.LastProbabilities(batch, inputs);
             }
-            probs = lm.LastProbabilities(batch, inputs);
+            finally { foreach (var h in handles) h.Dispose(); }
+            total = scope.Keep(Ops.Sum(Ops.Narrow(probs, -1, target, 1)));
         }
-        finally { foreach (var h in handles) h.Dispose(); }
-        var total = Ops.Sum(Ops.Narrow(probs, -1, target, 1));
         return tape.Gradient(total, values);
     }
 }

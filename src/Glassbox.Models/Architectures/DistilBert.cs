@@ -126,10 +126,15 @@ public sealed class DistilBert : TransformerModel
             throw new ArgumentException($"{ArchitectureName}: the input has {s} tokens but max_position_embeddings is {_c.MaxPositionEmbeddings}; truncate the input (e.g. --max-length {_c.MaxPositionEmbeddings}).");
         var x = Embeddings(input);
         using var bias = input.AttentionMask is null ? null : Ops.AttentionBias(input.AttentionMask, b, s, s, causal: false);
+        // Sequence classification reads only [CLS] of the last block: when the caller wants only the
+        // head's outputs, that block runs its queries, attention output and FFN for [CLS] alone
+        // (keys and values still cover every position), in the forward and so in the backward.
+        int last = _c.NLayers - 1;
+        bool clsOnly = input.HeadOnly && _head == DistilBertHead.SequenceClassification && last >= 0 && !SeesPositions(_blocks[last]);
         for (int i = 0; i < _c.NLayers; i++)
         {
             using var scope = TensorScope.Enter(); // block intermediates back to the pool (inference)
-            x = scope.Keep(Block(i, x, bias));
+            x = scope.Keep(Block(i, x, bias, firstOnly: clsOnly && i == last));
         }
 
         switch (_head)
@@ -166,18 +171,26 @@ public sealed class DistilBert : TransformerModel
         return Ops.LayerNorm(Ops.Add(word, pos), P(P0 + "embeddings.LayerNorm.weight"), P(P0 + "embeddings.LayerNorm.bias"), LayerNormEps);
     }
 
-    private Tensor Block(int i, Tensor x, Tensor? bias)
+    /// <summary>True when a hook is installed on a point of the block whose activation would cover
+    /// fewer positions in a first-position-only block (the keys, values and block input do not).</summary>
+    private bool SeesPositions(BlockHookNames n) =>
+        Hooks.Any && new[] { n.Attn.Q, n.Attn.Scores, n.Attn.Pattern, n.Attn.Z, n.AttnOut, n.ResidMid, n.MlpPre, n.MlpPost, n.MlpOut, n.ResidPost }.Any(Hooks.IsHooked);
+
+    /// <summary>One block; with firstOnly the output is [b, 1, d]: position 0 attending over all positions.</summary>
+    private Tensor Block(int i, Tensor x, Tensor? bias, bool firstOnly = false)
     {
         var n = _blocks[i];
         string l = $"{P0}transformer.layer.{i}.";
         int heads = _c.NHeads, hd = _c.Dim / heads;
         x = Hooks.Apply(n.ResidPre, x);
-        var q = AttentionCore.SplitHeads(Hooks, n.Attn.Q, Ops.Linear(x, P(l + "attention.q_lin.weight"), P(l + "attention.q_lin.bias")), heads, hd);
+        var xq = firstOnly ? Ops.Narrow(x, 1, 0, 1) : x;
+        if (firstOnly && bias is not null) bias = Ops.Narrow(bias, 2, 0, 1); // [b, 1, s, s] → [b, 1, 1, s]
+        var q = AttentionCore.SplitHeads(Hooks, n.Attn.Q, Ops.Linear(xq, P(l + "attention.q_lin.weight"), P(l + "attention.q_lin.bias")), heads, hd);
         var k = AttentionCore.SplitHeads(Hooks, n.Attn.K, Ops.Linear(x, P(l + "attention.k_lin.weight"), P(l + "attention.k_lin.bias")), heads, hd);
         var v = AttentionCore.SplitHeads(Hooks, n.Attn.V, Ops.Linear(x, P(l + "attention.v_lin.weight"), P(l + "attention.v_lin.bias")), heads, hd);
         var z = AttentionCore.Attend(Hooks, n.Attn, q, k, v, bias, 1f / MathF.Sqrt(hd));
         var attnOut = Hooks.Apply(n.AttnOut, Ops.Linear(AttentionCore.MergeHeads(z), P(l + "attention.out_lin.weight"), P(l + "attention.out_lin.bias")));
-        var mid = Hooks.Apply(n.ResidMid, Ops.LayerNorm(Ops.Add(attnOut, x), P(l + "sa_layer_norm.weight"), P(l + "sa_layer_norm.bias"), LayerNormEps));
+        var mid = Hooks.Apply(n.ResidMid, Ops.LayerNorm(Ops.Add(attnOut, xq), P(l + "sa_layer_norm.weight"), P(l + "sa_layer_norm.bias"), LayerNormEps));
         var pre = Hooks.Apply(n.MlpPre, Ops.Linear(mid, P(l + "ffn.lin1.weight"), P(l + "ffn.lin1.bias")));
         var post = Hooks.Apply(n.MlpPost, Activations.Apply(_c.Activation, pre));
         var mlpOut = Hooks.Apply(n.MlpOut, Ops.Linear(post, P(l + "ffn.lin2.weight"), P(l + "ffn.lin2.bias")));

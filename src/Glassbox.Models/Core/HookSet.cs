@@ -50,6 +50,15 @@ public sealed class HookSet
     /// <summary>True when any hook is installed.</summary>
     public bool Any => _entries.Count > 0;
 
+    /// <summary>True when an installed hook matches the name (model code uses it to keep a hook
+    /// point's full activation when it would otherwise compute only part of it).</summary>
+    public bool IsHooked(string name)
+    {
+        foreach (var e in _entries)
+            if (e.IsMatch(name)) return true;
+        return false;
+    }
+
     /// <summary>Called by model code at each hook point; returns the (possibly replaced) activation.</summary>
     public Tensor Apply(string name, Tensor x)
     {

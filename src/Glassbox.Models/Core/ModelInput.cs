@@ -24,6 +24,16 @@ public sealed class ModelInput
     /// <summary>Explicit position ids; null means 0..seq-1 (architecture-specific offsets apply).</summary>
     public int[]? PositionIds { get; }
 
+    /// <summary>True when the caller reads only the task head's outputs (Logits, StartLogits, EndLogits)
+    /// and never LastHiddenState. An architecture may then compute its last block only at the
+    /// positions its head reads — [CLS] for DistilBERT sequence classification — unless a hook is
+    /// installed on one of that block's hook points, which always see every position. The head's
+    /// outputs are the same (up to float rounding); LastHiddenState then holds only the positions computed.</summary>
+    public bool HeadOnly { get; init; }
+
+    /// <summary>This input with <see cref="HeadOnly"/> set.</summary>
+    public ModelInput AsHeadOnly() => HeadOnly ? this : new ModelInput(Batch, SeqLength, InputIds, AttentionMask, TokenTypeIds, PositionIds) { HeadOnly = true };
+
     public static ModelInput Single(int[] ids, int[]? tokenTypeIds = null) => new(1, ids.Length, ids, Enumerable.Repeat(1, ids.Length).ToArray(), tokenTypeIds);
 
     /// <summary>Builds a padded batch from ragged rows (right or left padding).</summary>
