@@ -66,7 +66,7 @@ public sealed record AttentionRequest
 public sealed record FieldSpec(string Type, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Vocab = null,
     bool Required = true, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Parent = null);
 
-public sealed record ModelInfo(
+public sealed partial record ModelInfo(
     string Name, string Source, string Architecture, string Task, IReadOnlyList<string> Labels,
     IReadOnlyDictionary<string, FieldSpec> InputSpec, IReadOnlyDictionary<string, FieldSpec> OutputSpec,
     IReadOnlyList<string> Interpreters, bool Attention, IReadOnlyList<string> Generators, IReadOnlyList<string> Metrics,

@@ -173,6 +173,7 @@ public sealed partial class GlassboxServer : IAsyncDisposable
             if (!_data.Delete(d.Name, id)) throw new ApiException(404, "unknown_id", $"dataset '{d.Name}' has no saved datapoint '{id}'.");
             return Results.Json(new DatapointsResponse(d.Name, _data.Saved(d.Name)), Json);
         });
+        app.MapExampleAnalysis(new AnalysisContext(_models, _data, _options, (m, work, ct) => Run(m, work, ct)));
         app.Map("/api/{**rest}", (HttpContext c) =>
         {
             throw new ApiException(404, "unknown_endpoint", $"no API endpoint {c.Request.Method} {c.Request.Path}; see GET /api/info and the README's API section.");
@@ -238,7 +239,8 @@ public sealed partial class GlassboxServer : IAsyncDisposable
     {
         var models = _models.Values.Select(m => new ModelInfo(
             m.Name, m.Source, m.Model.ArchitectureName, m.Task, m.Labels, m.InputSpec, m.OutputSpec,
-            m.Interpreters, m.HasAttention, ModelAnalysis.Generators(m), ModelAnalysis.Metrics(m), ModelAnalysis.Projections(m), m.MaxTokens)).ToArray();
+            m.Interpreters, m.HasAttention, ModelAnalysis.Generators(m), ModelAnalysis.Metrics(m), ModelAnalysis.Projections(m), m.MaxTokens)
+            { Analysis = AnalysisEndpoints.Modules(m, _data.All) }).ToArray();
         var datasets = _data.All.Select(d => new DatasetInfo(d.Name, Path.GetFileName(d.File), d.Examples.Count, d.Spec, d.Labels,
             _models.Values.Where(m => Compatible(m, d)).Select(m => m.Name).ToArray())).ToArray();
         return new InfoResponse(Version, models, datasets,

@@ -96,3 +96,31 @@ export const facetApi = {
   metrics: (model: string, dataset: string, facet: string | null, binning: string | null, bins: number | null, signal?: AbortSignal) =>
     call<MetricsResponse>("POST", "/api/metrics", { model, dataset, facet, binning, bins }, signal),
 };
+
+// Per-datapoint analyses (src/Glassbox.Server/AnalysisEndpoints.cs, LmEndpoints.cs): language-model
+// salience and logit lens, nearest training examples, explanation-quality scores.
+export interface AnalysisModules { modules: string[]; lmAttributions: string[]; trainingPools: string[]; qualityMethods: string[]; qualityMetrics: string[] }
+export interface ModelInfo { analysis?: AnalysisModules }
+export interface LmToken { id: number; token: string; text: string }
+export interface LmCandidate { token: string; text: string; probability: number }
+export interface LmGeneratedToken { position: number; token: LmToken; probability: number; alternatives: LmCandidate[]; attribution?: number[]; convergenceDelta?: number }
+export interface LmResponse {
+  model: string; method: string; steps: number; tokens: LmToken[]; inputTokens: number; firstGenerated: number; generatedText: string; finishReason: string;
+  generated: LmGeneratedToken[]; layers: number; rankings: number[][]; layerPredictions: { position: number; layers: LmCandidate[][] }[]; lens: string; seconds: number;
+}
+export interface NeighbourExample { rank: number; id: string; text: string; label?: string; similarity: number; sameAsPrediction?: boolean }
+export interface NeighboursResponse { model: string; pool: string; poolSize: number; representation: string; metric: string; predictedLabel?: string; excludedSelf: boolean; neighbours: NeighbourExample[]; seconds: number }
+export interface MethodQualityScores { method: string; baseline: boolean; metrics: Record<string, number | null>; seconds: number }
+export interface QualityResponse { model: string; target: string; targetProbability: number; textTokens: number; metrics: string[]; higherIsBetter: Record<string, boolean>; methods: MethodQualityScores[]; parameters: Record<string, string>; warnings: string[] }
+
+/** True when /api/info lists the analysis module for the model. */
+export function hasModule(m: ModelInfo, module: string): boolean { return m.analysis?.modules.includes(module) ?? false; }
+
+export const exampleApi = {
+  lm: (model: string, text: string, maxNewTokens: number, method: string, signal?: AbortSignal) =>
+    call<LmResponse>("POST", "/api/lm", { model, input: { text }, maxNewTokens, method, topK: 5 }, signal),
+  neighbours: (model: string, input: Datapoint, pool: string, k: number, signal?: AbortSignal) =>
+    call<NeighboursResponse>("POST", "/api/neighbours", { model, input: { id: input.id, text: input.text }, pool, k }, signal),
+  quality: (model: string, input: Datapoint, methods: string[], target: string, signal?: AbortSignal) =>
+    call<QualityResponse>("POST", "/api/quality", { model, input: { text: input.text, label: input.label ?? null }, methods, target }, signal),
+};

@@ -6,6 +6,10 @@ import { api, asInput, type Datapoint } from "./api";
 import { generatorsModule, metricsModule } from "./analysis";
 import { projectorModule } from "./projector";
 import { attentionModule } from "./attention";
+import { hasModule } from "./api";
+import { lmModule } from "./lm";
+import { neighboursModule } from "./tda";
+import { qualityModule } from "./quality";
 import { clear, h } from "./dom";
 import { editorModule } from "./editor";
 import { predictionsModule } from "./predictions";
@@ -85,6 +89,9 @@ function layout(store: Store): HTMLElement {
   if (m.interpreters.length > 0) right.append(salienceModule(store));
   if (m.generators.length > 0 && store.dataset) right.append(generatorsModule(store));
   if (m.attention) right.append(attentionModule(store));
+  if (hasModule(m, "lm-salience")) right.append(lmModule(store));
+  if (hasModule(m, "nearest-examples")) right.append(neighboursModule(store));
+  if (hasModule(m, "explanation-quality")) right.append(qualityModule(store));
   return h("main", { class: "layout" }, left, right);
 }
 
