@@ -46,6 +46,7 @@ async function start(): Promise<void> {
   root.append(header(store), layout(store));
   store.syncUrl();
   void predictAll(store);
+  store.on("examples", () => void predictAdded(store));
 }
 
 function header(store: Store): HTMLElement {
@@ -132,3 +133,20 @@ async function predictAll(store: Store): Promise<void> {
 }
 
 void start();
+
+/** Datapoints added in the app (editor, generators) get their prediction too, so the table shows it. */
+const predictingAdded = new Set<string>();
+async function predictAdded(store: Store): Promise<void> {
+  const todo = store.examples.filter((d) => d.source && d.id && !store.predictions.has(d.id) && !predictingAdded.has(d.id));
+  if (!todo.length) return;
+  todo.forEach((d) => predictingAdded.add(d.id!));
+  try {
+    const r = await api.predict(store.model.name, todo.map(asInput));
+    r.predictions.forEach((p, k) => store.predictions.set(todo[k].id!, p));
+    store.emit("predictions");
+  } catch {
+    // The row keeps an empty prediction cell; the predictions module shows the error when it is selected.
+  } finally {
+    todo.forEach((d) => predictingAdded.delete(d.id!));
+  }
+}
