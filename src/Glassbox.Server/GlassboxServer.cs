@@ -152,6 +152,7 @@ public sealed partial class GlassboxServer : IAsyncDisposable
         app.MapPost("/api/project", Handle(async c => await Project(await Body<ProjectRequest>(c), c.RequestAborted)));
         MapProjectionJobs(app);
         app.MapPost("/api/generate", Handle(async c => await Generate(await Body<GenerateRequest>(c), c.RequestAborted)));
+        app.MapConcepts(_models.Values, new ConceptServices(Model, _data, _options, (m, work, ct) => Run(m, work, ct), PredictSelection));
         app.MapGet("/api/datapoints", (HttpContext c) =>
         {
             var d = _data.Get(c.Request.Query["dataset"]);
@@ -240,7 +241,7 @@ public sealed partial class GlassboxServer : IAsyncDisposable
         var models = _models.Values.Select(m => new ModelInfo(
             m.Name, m.Source, m.Model.ArchitectureName, m.Task, m.Labels, m.InputSpec, m.OutputSpec,
             m.Interpreters, m.HasAttention, ModelAnalysis.Generators(m), ModelAnalysis.Metrics(m), ModelAnalysis.Projections(m), m.MaxTokens)
-            { Analysis = AnalysisEndpoints.Modules(m, _data.All) }).ToArray();
+            { Analysis = AnalysisEndpoints.Modules(m, _data.All), Concepts = ConceptEndpoints.Modules(m) }).ToArray();
         var datasets = _data.All.Select(d => new DatasetInfo(d.Name, Path.GetFileName(d.File), d.Examples.Count, d.Spec, d.Labels,
             _models.Values.Where(m => Compatible(m, d)).Select(m => m.Name).ToArray())).ToArray();
         return new InfoResponse(Version, models, datasets,

@@ -36,6 +36,13 @@ public sealed class ServerOptions
     public int MaxSamples { get; init; } = 2000;
     /// <summary>Saved datapoints kept per dataset.</summary>
     public int MaxSavedDatapoints { get; init; } = 10_000;
+    /// <summary>TCAV (/api/tcav): most runs, layers per request, and class examples scored (a seeded sample beyond it).</summary>
+    public int MaxTcavRuns { get; init; } = 50;
+    public int MaxTcavLayers { get; init; } = 12;
+    public int MaxTcavClassExamples { get; init; } = 500;
+    /// <summary>Phrase trees (/api/hierarchy): most SOC samples per phrase and words per text.</summary>
+    public int MaxHierarchySamples { get; init; } = 100;
+    public int MaxHierarchyWords { get; init; } = 128;
 
     /// <summary>Parses NAME=VALUE (a bare VALUE is named after its last path segment).</summary>
     public static (string Name, string Value) ParseNamed(string arg, string option)

@@ -95,6 +95,35 @@ export const projectionJobs = {
 export const facetApi = {
   metrics: (model: string, dataset: string, facet: string | null, binning: string | null, bins: number | null, signal?: AbortSignal) =>
     call<MetricsResponse>("POST", "/api/metrics", { model, dataset, facet, binning, bins }, signal),
+// Concepts (src/Glassbox.Server/ConceptEndpoints.cs): TCAV and the phrase tree.
+export interface TcavModuleInfo { layers: string[]; defaultLayers: string[]; minConceptExamples: number; maxRuns: number; maxLayers: number }
+export interface HierarchyModuleInfo { methods: string[]; maxSamples: number; maxWords: number }
+export interface ConceptModules { tcav?: TcavModuleInfo; hierarchy?: HierarchyModuleInfo }
+// Merged into ModelInfo above: /api/info lists the concept modules a model supports.
+export interface ModelInfo { concepts?: ConceptModules }
+export interface TcavRequest {
+  model: string; dataset: string; conceptIds: string[]; conceptName?: string; negativeIds?: string[]; negativeName?: string;
+  class: string; layers: string[]; pooling?: "cls" | "mean"; runs?: number; seed?: number; alpha?: number; classExamples?: "predicted" | "gold";
+}
+export interface TcavLayerResult {
+  layer: string; score: number; scoreStd: number; runScores: number[]; randomScores: number[]; randomMean: number; randomStd: number;
+  pValue?: number; significant: boolean; cavAccuracy: number; summary: string;
+}
+export interface TcavResponse {
+  model: string; dataset: string; concept: string; negative?: string; className: string; classIndex: number; classExamplesFrom: string;
+  conceptExamples: number; negativeExamples?: number; classExamples: number; pooling: string; runs: number; seed: number; alpha: number;
+  results: TcavLayerResult[]; seconds: number;
+}
+export interface HierarchyNode { start: number; end: number; text: string; score: number; interaction: number; children: HierarchyNode[] }
+export interface HierarchyResponse {
+  model: string; text: string; labels: string[]; targetIndex: number; target: string; inputScore: number; words: string[];
+  method: string; scoring: string; tree: HierarchyNode; summary: string; parameters: Record<string, string>; seconds: number;
+}
+
+export const conceptApi = {
+  tcav: (req: TcavRequest, signal?: AbortSignal) => call<TcavResponse>("POST", "/api/tcav", req, signal),
+  hierarchy: (model: string, input: Datapoint, method: string, cls: string | null, signal?: AbortSignal) =>
+    call<HierarchyResponse>("POST", "/api/hierarchy", { model, input, method, class: cls }, signal),
 };
 
 // Per-datapoint analyses (src/Glassbox.Server/AnalysisEndpoints.cs, LmEndpoints.cs): language-model

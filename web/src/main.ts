@@ -16,6 +16,7 @@ import { predictionsModule } from "./predictions";
 import { salienceModule } from "./salience";
 import { Store, readUrl } from "./state";
 import { dataTable } from "./table";
+import { tcavModule } from "./tcav";
 
 const CHUNK = 50;
 
@@ -93,6 +94,7 @@ function layout(store: Store): HTMLElement {
   if (hasModule(m, "lm-salience")) right.append(lmModule(store));
   if (hasModule(m, "nearest-examples")) right.append(neighboursModule(store));
   if (hasModule(m, "explanation-quality")) right.append(qualityModule(store));
+  if (store.dataset && m.concepts?.tcav) left.append(tcavModule(store));
   return h("main", { class: "layout" }, left, right);
 }
 

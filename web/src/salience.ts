@@ -5,6 +5,7 @@
 import { api, asInput, type InterpretResponse, type SalienceResult } from "./api";
 import { clear, fmt, h, panel, salienceColor } from "./dom";
 import type { Store } from "./state";
+import { hierarchyView } from "./hierarchy";
 
 const FAST = new Set(["saliency", "input-x-gradient", "attention", "occlusion"]);
 const TITLES: Record<string, string> = {
@@ -97,5 +98,6 @@ export function salienceModule(store: Store): HTMLElement {
   queueMicrotask(() => void runAll(true));
   return panel("salience", "Salience maps",
     h("div", { class: "toolbar" }, h("span", {}, "target "), targetSel, h("span", {}, " show "), gran, runBtn),
-    h("div", { class: "toolbar" }, h("span", {}, "autorun: "), toggles), rows);
+    h("div", { class: "toolbar" }, h("span", {}, "autorun: "), toggles), rows,
+    hierarchyView(store, () => target));
 }
