@@ -95,6 +95,8 @@ export const projectionJobs = {
 export const facetApi = {
   metrics: (model: string, dataset: string, facet: string | null, binning: string | null, bins: number | null, signal?: AbortSignal) =>
     call<MetricsResponse>("POST", "/api/metrics", { model, dataset, facet, binning, bins }, signal),
+};
+
 // Concepts (src/Glassbox.Server/ConceptEndpoints.cs): TCAV and the phrase tree.
 export interface TcavModuleInfo { layers: string[]; defaultLayers: string[]; minConceptExamples: number; maxRuns: number; maxLayers: number }
 export interface HierarchyModuleInfo { methods: string[]; maxSamples: number; maxWords: number }
