@@ -11,6 +11,7 @@ return args.Length == 0 ? Usage(null) : args[0] switch
     "generate" => GenerationBench.Run(args[1..]),
     "lm-attribute" => LmAttributionBench.Run(args[1..]),
     "tokenizers" => TokenizerBench.Run(args[1..]),
+    "demo-first-prediction" => DemoFirstPredictionBench.Run(args[1..]),
     "-h" or "--help" or "help" => Usage(null),
     _ => Usage($"unknown verb '{args[0]}'"),
 };
@@ -33,5 +34,7 @@ static int Usage(string? error)
     w.WriteLine("  lm-attribute [--threads N] [--repeats R] [--new-tokens T] [--prompt P] [--steps S]");
     w.WriteLine("        Ecco: greedy generation + IG attributions per generated token at GPT-2-small shape; twin: python3 bench/pytorch/ecco_ig_gpt2.py");
     w.WriteLine("  tokenizers [options]   encoding throughput (see bench/tokenizers.sh for the Rust comparison)");
+    w.WriteLine("  demo-first-prediction [--runs N] [--glassbox PATH/glassbox.dll] [--chromium /usr/bin/chromium]");
+    w.WriteLine("        glassbox demo as a fresh process, page opened in headless Chromium: seconds from navigation to the first prediction");
     return error != null ? 2 : 0;
 }

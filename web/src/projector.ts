@@ -272,8 +272,16 @@ export function projectorModule(store: Store): HTMLElement {
   store.on("selection", () => draw());
   store.on("predictions", () => draw());
   store.on("examples", () => draw());
-  // Start once the predictions are under way: the first predictions are what the user waits for.
-  setTimeout(() => void load(), 0);
+  // UMAP 2-D first when the model offers it (as LIT). Start once the first predictions have
+  // arrived: they are what the user waits for, and the job would compete with them for the model.
+  if (store.model.projections.includes("umap")) dims.value = "umap:2";
+  let started = false;
+  const begin = () => { if (!started) { started = true; void load(); } };
+  store.on("predictions", begin);
+  store.on("predictions-done", begin);
+  setTimeout(begin, 5000); // predictions failed or are slow: project anyway
+  // For tests and tools: where each point is drawn, in canvas pixels.
+  Object.assign(canvas, { projectorPoints: () => screen.map((s) => ({ id: s.id, x: s.x, y: s.y })) });
   return panel("projector", "Embeddings projector (last block, first token)",
     h("div", { class: "toolbar" }, dims, colour, navBtn, lassoBtn, resetBtn),
     h("div", { class: "toolbar" }, bar, cancelBtn, status), canvas, legend,

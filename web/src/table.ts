@@ -50,7 +50,7 @@ export function dataTable(store: Store): HTMLElement {
   const filterBox = h("input", { type: "search", placeholder: "filter: words, or /regex/", class: "filter", "aria-label": "filter rows" });
   const count = h("span", { class: "count" });
   const starToggle = h("label", {}, h("input", { type: "checkbox", onchange: (e: Event) => { starredOnly = (e.target as HTMLInputElement).checked; refresh(); } }), " starred only");
-  const cellChip = h("button", { class: "chip", hidden: true, title: "clear the confusion-matrix filter", onclick: () => { store.cellFilter = null; refresh(); } });
+  const cellChip = h("button", { class: "chip", hidden: true, title: "clear the confusion-matrix filter", onclick: () => { store.cellFilter = null; store.emit("examples"); } });
   const exportBtn = h("button", { onclick: () => exportCsv() }, "Export CSV");
   const header = h("div", { class: "row head", style: `grid-template-columns:${template}` });
   const viewport = h("div", { class: "viewport", tabindex: 0 });
