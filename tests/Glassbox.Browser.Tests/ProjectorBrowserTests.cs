@@ -52,6 +52,7 @@ public sealed class ProjectorBrowserTests(BrowserFixture app) : BrowserTest(app)
         await Expect(canvas).ToHaveAttributeAsync("data-state", "drawn", new() { Timeout = 60_000 });
         var points = await DrawnPoints();
         Assert.Equal(216, points.Length);
+        await Expect(Page.Locator("#projector .proj-status")).ToContainTextAsync("explained variance");
 
         // A free-hand loop (an irregular 9-gon) around the middle of the cloud, in canvas pixels.
         double cx = points.Average(p => p.X), cy = points.Average(p => p.Y);
@@ -158,7 +159,8 @@ public sealed class ProjectorBrowserTests(BrowserFixture app) : BrowserTest(app)
         await Page.GotoAsync(new Uri(server.Url, "/#model=sst2&dataset=dev&methods=lig").AbsoluteUri);
         await Expect(Page.Locator("#data-table .count")).ToHaveTextAsync(new Regex("^872 of 872 rows"));
 
-        // The UMAP job starts and shows its progress bar.
+        // Choose UMAP 2-D: its job starts on the server and shows a progress bar.
+        await Page.Locator("#projector select.dims").SelectOptionAsync("umap:2");
         var bar = Page.Locator("#projector .proj-progress");
         await Expect(bar).ToBeVisibleAsync(new() { Timeout = 30_000 });
         var canvas = Page.Locator("#projector canvas");

@@ -272,9 +272,8 @@ export function projectorModule(store: Store): HTMLElement {
   store.on("selection", () => draw());
   store.on("predictions", () => draw());
   store.on("examples", () => draw());
-  // UMAP 2-D first when the model offers it (as LIT). Start once the first predictions have
-  // arrived: they are what the user waits for, and the job would compete with them for the model.
-  if (store.model.projections.includes("umap")) dims.value = "umap:2";
+  // PCA 2-D first (fast; UMAP is one choice away). Start once the first predictions have arrived:
+  // they are what the user waits for, and the job would compete with them for the model.
   let started = false;
   const begin = () => { if (!started) { started = true; void load(); } };
   store.on("predictions", begin);
