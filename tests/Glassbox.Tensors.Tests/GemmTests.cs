@@ -191,6 +191,41 @@ public sealed unsafe class GemmTests
     }
 
     [Theory]
+    [InlineData(416, 2, 108)]   // a 13-step layer-IG chunk of 32 tokens: 4 blocks, not 9 shrinking ones
+    [InlineData(1600, 2, 240)]  // capped at MC
+    [InlineData(30, 2, 24)]     // never below two register tiles
+    [InlineData(416, 4, 60)]
+    public void RowBlocksStayLargeEnoughToReusePackedB(int m, int threads, int expected)
+    {
+        Assert.Equal(expected, Gemm.MinRowBlock(m, threads, 12, 240));
+        Assert.Equal(0, Gemm.MinRowBlock(m, threads, 12, 240) % 12);
+    }
+
+    [Fact]
+    public void LayerIgShapedProductsMatchTheReferenceOnEveryThreadCount()
+    {
+        // The products of one layer-IG chunk (416 rows) through nn.Linear (x·Wᵀ) and its input
+        // gradient (g·W); 416 is not a multiple of the 12-row tile, so the last block has an edge.
+        foreach (var isa in s_isas)
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Check(isa, threads, false, true, 416, 96, 80, 1f, 0f, 0, 0, 0, 11);
+                Check(isa, threads, false, false, 416, 80, 96, 1f, 1f, 0, 0, 0, 12);
+            }
+        var rng = new Random(7);
+        var a = Random(rng, 416 * 64); var b = Random(rng, 192 * 64);
+        float[] Product(int threads)
+        {
+            var c = new float[416 * 192];
+            fixed (float* pa = a) fixed (float* pb = b) fixed (float* pc = c)
+                Gemm.Run(Gemm.BestIsa, threads, false, true, 416, 192, 64, 1f, pa, 64, pb, 64, 0f, pc, 192);
+            return c;
+        }
+        Assert.Equal(Product(1), Product(2));
+        Assert.Equal(Product(1), Product(4));
+    }
+
+    [Theory]
     [InlineData(1, false, false, 40, 30, 50)]
     [InlineData(5, false, true, 37, 29, 41)]
     [InlineData(3, true, false, 3, 5, 7)]

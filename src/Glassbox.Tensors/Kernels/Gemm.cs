@@ -331,11 +331,20 @@ public static class Gemm
 
     // ---------------------------------------------------------------- blocked path
 
+    /// <summary>Smallest row block a thread claims when several share a GEMM: every block re-reads
+    /// all of packed B (from L3 once it outgrows L2), so blocks stay at least m / (2·threads) rows
+    /// (at most MC), which still lets a thread that got its core back take more of the work.</summary>
+    internal static int MinRowBlock(int m, int threads, int mr, int mc)
+    {
+        int even = (m + 2 * threads - 1) / (2 * threads);
+        return Math.Clamp((even + mr - 1) / mr * mr, 2 * mr, mc);
+    }
+
     /// <summary>One blocked GEMM. For each column block of C (all of it unless k·n is huge):
     /// phase 1 packs op(B) for every KC slice into a buffer shared by the threads (work handed out
     /// one micro-panel at a time), phase 2 hands out row ranges of C (guided: large first, down to
-    /// two register tiles at the end, so a thread slowed by a noisy neighbour is caught up by the
-    /// others) and each thread packs its rows of op(A) and runs the micro-kernel over the whole
+    /// <see cref="MinRowBlock"/> rows at the end, so a thread slowed by a noisy neighbour is caught up
+    /// by the others) and each thread packs its rows of op(A) and runs the micro-kernel over the whole
     /// column block. Nothing is packed twice; which thread does what never changes the arithmetic.</summary>
     private sealed unsafe class Job
     {
@@ -421,7 +430,7 @@ public static class Gemm
         {
             int MR = _cfg.MR;
             var buf = PackBuffers.ForCurrentThread(_cfg.MC * _kc, 0);
-            int minRows = _threads == 1 ? _cfg.MC : 2 * MR;
+            int minRows = _threads == 1 ? _cfg.MC : MinRowBlock(_m, _threads, MR, _cfg.MC);
             while (true)
             {
                 int r0 = Volatile.Read(ref _nextRow);
@@ -495,6 +504,7 @@ public static class Gemm
 
     /// <summary>Packs op(A)[i0..i0+mc, p0..p0+kc] into MR-tall micro-panels: panel r holds, for
     /// each p, the MR values op(A)[i0+r·MR .. +MR, p] contiguously; rows past mc are zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackA(int MR, bool transA, float* a, int lda, int i0, int p0, int mc, int kc, float* dst)
     {
         for (int r0 = 0; r0 < mc; r0 += MR)
@@ -565,6 +575,7 @@ public static class Gemm
 
     /// <summary>Packs op(B)[p0..p0+kc, j0..j0+nc] into NR-wide micro-panels: panel j holds, for
     /// each p, op(B)[p, j0+j·NR .. +NR] contiguously; columns past nc are zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackB(int NR, bool transB, float* b, int ldb, int p0, int j0, int kc, int nc, float* dst)
     {
         for (int c0 = 0; c0 < nc; c0 += NR)
@@ -617,6 +628,7 @@ public static class Gemm
     }
 
     /// <summary>Transposed-B packing with 8×8 AVX transposes (nn.Linear's x·Wᵀ is the common case).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackBTransposed8(int NR, float* b, int ldb, int p0, int j0, int kc, float* dst)
     {
         // p-outer so each source row is read a cache line at a time across all NR rows; NR row
