@@ -81,7 +81,7 @@ export function lmModule(store: Store): HTMLElement {
         class: "tok lm-tok" + (isGen ? " generated" : " prompt") + (isGen && k === focus ? " focus" : ""),
         "data-position": i,
         style: score !== null ? `background:${shade(score, max)}` : "",
-        title: score !== null ? `${t.token}: ${(100 * score).toFixed(1)}% of the attribution to "${g!.token.text}"` : isGen ? `${t.token}: p = ${fmt(data!.generated[k].probability)}` : t.token,
+        title: score !== null ? `${t.token}: ${(100 * score).toFixed(1)}% of the attribution to "${visible(g!.token.text)}"` : isGen ? `${t.token}: p = ${fmt(data!.generated[k].probability)}` : t.token,
       }, visible(t.text));
       if (isGen) {
         el.addEventListener("mouseenter", () => { if (!pinned && focus !== k) { focus = k; draw(); } });
@@ -90,7 +90,7 @@ export function lmModule(store: Store): HTMLElement {
       text.append(el);
     });
     if (g) {
-      detail.append(h("div", {}, h("strong", {}, `"${g.token.text}"`), ` p = ${fmt(g.probability)} at position ${g.position}`,
+      detail.append(h("div", {}, h("strong", {}, `"${visible(g.token.text)}"`), ` p = ${fmt(g.probability)} at position ${g.position}`,
         g.convergenceDelta !== undefined ? h("span", { class: "meta" }, ` · IG δ ${fmt(g.convergenceDelta, 4)}`) : null,
         pinned ? h("span", { class: "meta" }, " · pinned (click again to release)") : null),
         h("div", { class: "lm-alts" }, "alternatives: ", ...g.alternatives.map((a) => h("span", { class: "chip lm-alt", title: a.token }, `${visible(a.text)} ${fmt(a.probability, 2)}`))));
@@ -112,7 +112,7 @@ export function lmModule(store: Store): HTMLElement {
         const top = d.layerPredictions[k]?.layers[l]?.[0];
         const rank = d.rankings[l][k];
         const cell = h("td", { class: "lens-cell" + (k === focus ? " focus" : "") + (rank === 1 ? " hit" : ""), style: `background:${rankShade(rank)}`,
-          title: `layer ${l}: top token ${top?.token ?? "?"} (p ${fmt(top?.probability ?? NaN)}); "${g.token.text}" ranks ${rank}` },
+          title: `layer ${l}: top token ${top?.token ?? "?"} (p ${fmt(top?.probability ?? NaN)}); "${visible(g.token.text)}" ranks ${rank}` },
           h("div", { class: "lens-top" }, visible(top?.text ?? "?")), h("div", { class: "lens-rank" }, `#${rank}`));
         cell.addEventListener("click", () => { focus = k; pinned = true; draw(); });
         row.append(cell);
@@ -127,7 +127,7 @@ export function lmModule(store: Store): HTMLElement {
     const g = d.generated[focus];
     const lp = d.layerPredictions[focus];
     if (!g || !lp) return;
-    layers.append(h("h3", {}, `Layer predictions for "${g.token.text}" (position ${g.position})`));
+    layers.append(h("h3", {}, `Layer predictions for "${visible(g.token.text)}" (position ${g.position})`));
     const table = h("table", { class: "probs lm-layer-table" });
     for (let l = lp.layers.length - 1; l >= 0; l--) {
       const row = h("tr", { "data-layer": l }, h("th", {}, `layer ${l}`));

@@ -47,7 +47,7 @@ export function neighboursModule(store: Store): HTMLElement {
         onclick: selectable ? () => store.select(n.id) : undefined,
       },
         h("td", { class: "num" }, String(n.rank)),
-        h("td", { class: "sim" }, h("span", { class: "num" }, fmt(n.similarity)), h("div", { class: "sim-bar", style: `width:${(100 * Math.max(0, n.similarity)).toFixed(1)}%` })),
+        h("td", { class: "sim" }, h("span", { class: "num" }, fmt(n.similarity, 4)), h("div", { class: "sim-bar", style: `width:${(100 * Math.max(0, n.similarity)).toFixed(1)}%` })),
         h("td", { class: "gold" + (n.sameAsPrediction === false ? " differs" : "") }, (n.label ?? "–") + verdict),
         h("td", { class: "text" }, n.text));
       table.append(row);
