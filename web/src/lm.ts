@@ -22,6 +22,16 @@ function rankShade(rank: number): string {
   return `rgba(5, 150, 105, ${(0.9 * a).toFixed(3)})`;
 }
 
+/** Runs f once the first predictions are in (or at once without a dataset), so the analysis
+ * modules never delay the first predictions the page shows: they queue on the same model. */
+export function afterFirstPredictions(store: Store, f: () => void): void {
+  if (!store.dataset || store.predictions.size > 0) { queueMicrotask(f); return; }
+  let done = false;
+  const once = () => { if (!done) { done = true; f(); } };
+  store.on("predictions", once);
+  store.on("predictions-done", once);
+}
+
 function visible(text: string): string { return text.replace(/\n/g, "↵").replace(/ /g, "\u00a0") || "\u00a0"; }
 
 export function lmModule(store: Store): HTMLElement {
@@ -141,7 +151,8 @@ export function lmModule(store: Store): HTMLElement {
   }
 
   store.on("selection", () => { fromSelection(); void run(); });
-  queueMicrotask(() => { fromSelection(); if (!prompt.value) prompt.value = "ROMEO:"; void run(); });
+  fromSelection();
+  afterFirstPredictions(store, () => { if (!prompt.value) prompt.value = "ROMEO:"; void run(); });
   const wrap = h("div", { class: "lm-modules" },
     panel("lm-salience", "Generated text · salience",
       h("div", { class: "toolbar" }, prompt),

@@ -5,6 +5,7 @@
 // the current dataset selects it. The first request embeds the whole pool (then it is cached).
 import { exampleApi, type NeighboursResponse } from "./api";
 import { clear, fmt, h, panel } from "./dom";
+import { afterFirstPredictions } from "./lm";
 import type { Store } from "./state";
 
 export function neighboursModule(store: Store): HTMLElement {
@@ -58,7 +59,7 @@ export function neighboursModule(store: Store): HTMLElement {
   poolSel.addEventListener("change", () => void run());
   kInput.addEventListener("change", () => void run());
   store.on("selection", () => void run());
-  queueMicrotask(() => void run());
+  afterFirstPredictions(store, () => void run());
   return panel("nearest-examples", "Nearest training examples",
     h("div", { class: "toolbar" }, h("span", {}, "pool "), poolSel, h("span", {}, " k "), kInput, status), list,
     h("p", { class: "hint" }, "✓ / ✗: the neighbour's gold label is / is not the model's prediction for the selected datapoint."));
