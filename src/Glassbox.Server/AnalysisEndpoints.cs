@@ -82,6 +82,11 @@ public sealed record QualityResponse(string Model, string Target, double TargetP
 internal sealed record AnalysisContext(IReadOnlyDictionary<string, ModelHost> Models, DatasetStore Data, ServerOptions Options,
     Func<ModelHost, Func<object>, CancellationToken, Task<object>> RunBoxed)
 {
+    /// <summary>Pool indexes by model and dataset (built once), the locks that keep them from being built twice, and the quality explainers.</summary>
+    public ConcurrentDictionary<(ModelHost, string), RepresentationIndex> Indexes { get; } = new();
+    public ConcurrentDictionary<(ModelHost, string), Lazy<SemaphoreSlim>> IndexLocks { get; } = new();
+    public ConcurrentDictionary<ModelHost, SequenceClassificationExplainer> Explainers { get; } = new();
+
     public async Task<T> Run<T>(ModelHost m, Func<T> work, CancellationToken ct) where T : notnull => (T)await RunBoxed(m, () => work(), ct);
 
     public ModelHost Model(string? name)
@@ -113,9 +118,6 @@ internal static class AnalysisEndpoints
     /// <summary>Pool examples embedded per unit of model work (the gate is released between chunks, and cancellation is checked).</summary>
     private const int EmbedChunk = 64;
 
-    private static readonly ConcurrentDictionary<(ModelHost, string), Lazy<SemaphoreSlim>> s_buildLocks = new();
-    private static readonly ConcurrentDictionary<(ModelHost, string), RepresentationIndex> s_indexes = new();
-    private static readonly ConcurrentDictionary<ModelHost, SequenceClassificationExplainer> s_explainers = new();
 
     /// <summary>Registers /api/lm, /api/neighbours and /api/quality.</summary>
     public static void MapExampleAnalysis(this WebApplication app, AnalysisContext ctx)
@@ -225,12 +227,12 @@ internal static class AnalysisEndpoints
     private static async Task<RepresentationIndex> Index(AnalysisContext ctx, ModelHost m, ServedDataset pool, CancellationToken ct)
     {
         var key = (m, pool.Name);
-        if (s_indexes.TryGetValue(key, out var ready)) return ready;
-        var gate = s_buildLocks.GetOrAdd(key, _ => new Lazy<SemaphoreSlim>(() => new SemaphoreSlim(1, 1))).Value;
+        if (ctx.Indexes.TryGetValue(key, out var ready)) return ready;
+        var gate = ctx.IndexLocks.GetOrAdd(key, _ => new Lazy<SemaphoreSlim>(() => new SemaphoreSlim(1, 1))).Value;
         await gate.WaitAsync(ct);
         try
         {
-            if (s_indexes.TryGetValue(key, out ready)) return ready;
+            if (ctx.Indexes.TryGetValue(key, out ready)) return ready;
             var examples = pool.Examples.Select(e => Encode(m, e.Id!, e.Text, ModelAnalysis.GoldIndex(m.Labels, e.Label))).ToArray();
             string hook = RepresentationHook(m);
             var rows = new float[examples.Length][];
@@ -246,7 +248,7 @@ internal static class AnalysisEndpoints
             var flat = new float[rows.Length * dim];
             for (int i = 0; i < rows.Length; i++) rows[i].CopyTo(flat, i * dim);
             var index = new RepresentationIndex(examples, flat, dim, hook, Pooling.Cls);
-            s_indexes[key] = index;
+            ctx.Indexes[key] = index;
             return index;
         }
         finally { gate.Release(); }
@@ -282,7 +284,7 @@ internal static class AnalysisEndpoints
         var options = ExplainerOptions(steps, samples);
         var quality = QualityOptions(label is null ? QualityTarget.Predicted : QualityTarget.Label);
         var example = new EvaluationExample(d.Text) { Id = d.Id, Label = label };
-        var explainer = s_explainers.GetOrAdd(m, h => new SequenceClassificationExplainer(h.Model, h.Tokenizer, h.Folder));
+        var explainer = ctx.Explainers.GetOrAdd(m, h => new SequenceClassificationExplainer(h.Model, h.Tokenizer, h.Folder));
 
         // One method per unit of work: the gate is released between methods and cancellation is checked.
         var rows = new List<MethodQualityScores>();

@@ -22,6 +22,16 @@ function rankShade(rank: number): string {
   return `rgba(5, 150, 105, ${(0.9 * a).toFixed(3)})`;
 }
 
+/** Runs f once the first predictions are in (or at once without a dataset), so the analysis
+ * modules never delay the first predictions the page shows: they queue on the same model. */
+export function afterFirstPredictions(store: Store, f: () => void): void {
+  if (!store.dataset || store.predictions.size > 0) { queueMicrotask(f); return; }
+  let done = false;
+  const once = () => { if (!done) { done = true; f(); } };
+  store.on("predictions", once);
+  store.on("predictions-done", once);
+}
+
 function visible(text: string): string { return text.replace(/\n/g, "↵").replace(/ /g, "\u00a0") || "\u00a0"; }
 
 export function lmModule(store: Store): HTMLElement {
@@ -81,7 +91,7 @@ export function lmModule(store: Store): HTMLElement {
         class: "tok lm-tok" + (isGen ? " generated" : " prompt") + (isGen && k === focus ? " focus" : ""),
         "data-position": i,
         style: score !== null ? `background:${shade(score, max)}` : "",
-        title: score !== null ? `${t.token}: ${(100 * score).toFixed(1)}% of the attribution to "${g!.token.text}"` : isGen ? `${t.token}: p = ${fmt(data!.generated[k].probability)}` : t.token,
+        title: score !== null ? `${t.token}: ${(100 * score).toFixed(1)}% of the attribution to "${visible(g!.token.text)}"` : isGen ? `${t.token}: p = ${fmt(data!.generated[k].probability)}` : t.token,
       }, visible(t.text));
       if (isGen) {
         el.addEventListener("mouseenter", () => { if (!pinned && focus !== k) { focus = k; draw(); } });
@@ -90,7 +100,7 @@ export function lmModule(store: Store): HTMLElement {
       text.append(el);
     });
     if (g) {
-      detail.append(h("div", {}, h("strong", {}, `"${g.token.text}"`), ` p = ${fmt(g.probability)} at position ${g.position}`,
+      detail.append(h("div", {}, h("strong", {}, `"${visible(g.token.text)}"`), ` p = ${fmt(g.probability)} at position ${g.position}`,
         g.convergenceDelta !== undefined ? h("span", { class: "meta" }, ` · IG δ ${fmt(g.convergenceDelta, 4)}`) : null,
         pinned ? h("span", { class: "meta" }, " · pinned (click again to release)") : null),
         h("div", { class: "lm-alts" }, "alternatives: ", ...g.alternatives.map((a) => h("span", { class: "chip lm-alt", title: a.token }, `${visible(a.text)} ${fmt(a.probability, 2)}`))));
@@ -112,7 +122,7 @@ export function lmModule(store: Store): HTMLElement {
         const top = d.layerPredictions[k]?.layers[l]?.[0];
         const rank = d.rankings[l][k];
         const cell = h("td", { class: "lens-cell" + (k === focus ? " focus" : "") + (rank === 1 ? " hit" : ""), style: `background:${rankShade(rank)}`,
-          title: `layer ${l}: top token ${top?.token ?? "?"} (p ${fmt(top?.probability ?? NaN)}); "${g.token.text}" ranks ${rank}` },
+          title: `layer ${l}: top token ${top?.token ?? "?"} (p ${fmt(top?.probability ?? NaN)}); "${visible(g.token.text)}" ranks ${rank}` },
           h("div", { class: "lens-top" }, visible(top?.text ?? "?")), h("div", { class: "lens-rank" }, `#${rank}`));
         cell.addEventListener("click", () => { focus = k; pinned = true; draw(); });
         row.append(cell);
@@ -127,7 +137,7 @@ export function lmModule(store: Store): HTMLElement {
     const g = d.generated[focus];
     const lp = d.layerPredictions[focus];
     if (!g || !lp) return;
-    layers.append(h("h3", {}, `Layer predictions for "${g.token.text}" (position ${g.position})`));
+    layers.append(h("h3", {}, `Layer predictions for "${visible(g.token.text)}" (position ${g.position})`));
     const table = h("table", { class: "probs lm-layer-table" });
     for (let l = lp.layers.length - 1; l >= 0; l--) {
       const row = h("tr", { "data-layer": l }, h("th", {}, `layer ${l}`));
@@ -141,7 +151,8 @@ export function lmModule(store: Store): HTMLElement {
   }
 
   store.on("selection", () => { fromSelection(); void run(); });
-  queueMicrotask(() => { fromSelection(); if (!prompt.value) prompt.value = "ROMEO:"; void run(); });
+  fromSelection();
+  afterFirstPredictions(store, () => { if (!prompt.value) prompt.value = "ROMEO:"; void run(); });
   const wrap = h("div", { class: "lm-modules" },
     panel("lm-salience", "Generated text · salience",
       h("div", { class: "toolbar" }, prompt),

@@ -4,6 +4,7 @@
 // value of each column is bold, and the arrow in the header says which direction is better.
 import { exampleApi, type QualityResponse } from "./api";
 import { clear, fmt, h, panel } from "./dom";
+import { afterFirstPredictions } from "./lm";
 import type { Store } from "./state";
 
 const NAMES: Record<string, string> = {
@@ -67,7 +68,7 @@ export function qualityModule(store: Store): HTMLElement {
   }
 
   store.on("selection", () => void run());
-  queueMicrotask(() => void run());
+  afterFirstPredictions(store, () => void run());
   return panel("explanation-quality", "Explanation quality",
     h("div", { class: "toolbar" }, h("span", {}, "target "), targetSel, runBtn, status),
     h("div", { class: "toolbar" }, toggles), out,

@@ -5,6 +5,7 @@
 // the current dataset selects it. The first request embeds the whole pool (then it is cached).
 import { exampleApi, type NeighboursResponse } from "./api";
 import { clear, fmt, h, panel } from "./dom";
+import { afterFirstPredictions } from "./lm";
 import type { Store } from "./state";
 
 export function neighboursModule(store: Store): HTMLElement {
@@ -47,7 +48,7 @@ export function neighboursModule(store: Store): HTMLElement {
         onclick: selectable ? () => store.select(n.id) : undefined,
       },
         h("td", { class: "num" }, String(n.rank)),
-        h("td", { class: "sim" }, h("span", { class: "num" }, fmt(n.similarity)), h("div", { class: "sim-bar", style: `width:${(100 * Math.max(0, n.similarity)).toFixed(1)}%` })),
+        h("td", { class: "sim" }, h("span", { class: "num" }, fmt(n.similarity, 4)), h("div", { class: "sim-bar", style: `width:${(100 * Math.max(0, n.similarity)).toFixed(1)}%` })),
         h("td", { class: "gold" + (n.sameAsPrediction === false ? " differs" : "") }, (n.label ?? "–") + verdict),
         h("td", { class: "text" }, n.text));
       table.append(row);
@@ -58,7 +59,7 @@ export function neighboursModule(store: Store): HTMLElement {
   poolSel.addEventListener("change", () => void run());
   kInput.addEventListener("change", () => void run());
   store.on("selection", () => void run());
-  queueMicrotask(() => void run());
+  afterFirstPredictions(store, () => void run());
   return panel("nearest-examples", "Nearest training examples",
     h("div", { class: "toolbar" }, h("span", {}, "pool "), poolSel, h("span", {}, " k "), kInput, status), list,
     h("p", { class: "hint" }, "✓ / ✗: the neighbour's gold label is / is not the model's prediction for the selected datapoint."));
