@@ -229,7 +229,8 @@ public sealed class Tcav
             runAccuracies[r] = acc;
         }
         var (randomScores, randomAccuracies) = NullRuns(nullPairs.Select(p => (Acts(p.Item1), Acts(p.Item2))).ToArray(), gradients, options, rng);
-        return Result(conceptName, concept.Count, classExamples.Count, classIndex, runScores, runAccuracies, randomScores, randomAccuracies, options);
+        int nullRows = nullPairs[0].Positive.Count + nullPairs[0].Negative.Count;
+        return Result(conceptName, concept.Count, classExamples.Count, classIndex, runScores, runAccuracies, randomScores, randomAccuracies, nullRows, options);
     }
 
     /// <summary>Relative TCAV: the CAV separates concept A (positive) from concept B instead of from random sets;
@@ -254,7 +255,8 @@ public sealed class Tcav
             scores[r] = Score(gradients, cav, options.Pooling);
             accuracies[r] = acc;
         }
-        return Result($"{nameA} vs {nameB}", conceptA.Count, classExamples.Count, classIndex, scores, accuracies, absolute.RandomScores, absolute.RandomCavAccuracies, options);
+        return Result($"{nameA} vs {nameB}", conceptA.Count, classExamples.Count, classIndex, scores, accuracies, absolute.RandomScores, absolute.RandomCavAccuracies,
+            absolute.ConceptExamples + (options.RandomSetSize ?? absolute.ConceptExamples), options);
     }
 
     private (float[] G, int[] Shape)[] ClassGradients(IReadOnlyList<string> classExamples, int classIndex, TcavOptions options) =>
@@ -281,12 +283,17 @@ public sealed class Tcav
     }
 
     private TcavResult Result(string name, int conceptExamples, int classExamples, int classIndex, double[] runScores, double[] runAccuracies,
-        double[] randomScores, double[] randomAccuracies, TcavOptions options)
+        double[] randomScores, double[] randomAccuracies, int nullRows, TcavOptions options)
     {
         double scoreP = Statistics.StudentTTestPValue(runScores, randomScores);
         // The concept is one set, so its mean accuracy is one observation; each null run is a different random concept.
-        // One-sided: only a concept CAV *more* accurate than random ones says the layer represents the concept.
-        var (t, twoSided) = Statistics.SingleCaseTTest(runAccuracies.Average(), randomAccuracies);
+        // One-sided: only a concept CAV *more* accurate than random ones says the layer represents the concept. The null's
+        // spread is floored at the binomial variance of an accuracy on the held-out rows: where the activations barely vary,
+        // every random CAV predicts one class and scores the same fraction, and a zero spread would make any hair's
+        // difference "significant".
+        double meanNull = randomAccuracies.Average();
+        double binomial = meanNull * (1 - meanNull) / HeldOutRows(nullRows, options.TestFraction);
+        var (t, twoSided) = Statistics.SingleCaseTTest(runAccuracies.Average(), randomAccuracies, binomial);
         double cavP = t > 0 ? twoSided / 2 : 1 - twoSided / 2;
         double p = options.RequireLearnedConcept ? Math.Max(scoreP, cavP) : scoreP;
         return new TcavResult(name, options.Layer, Labels[classIndex], classIndex, runScores.Average(), Statistics.StandardDeviation(runScores),
@@ -322,6 +329,9 @@ public sealed class Tcav
         double norm = Math.Sqrt(w.Sum(v => v * v));
         return (norm == 0 ? w : w.Select(v => v / norm).ToArray(), accuracy);
     }
+
+    // Rows TrainCav holds out of `rows` (at least one, for the variance floor).
+    private static int HeldOutRows(int rows, double testFraction) => Math.Max(1, (int)Math.Ceiling(rows * testFraction - 1e-9));
 
     private ModelInput Encode(string text)
     {

@@ -45,6 +45,11 @@ public sealed class ConceptMathTests
         Assert.Equal(1.0, Statistics.SingleCaseTTest(0.5, [0.5, 0.5]).PValue);
         Assert.Equal(0.0, Statistics.SingleCaseTTest(0.9, [0.5, 0.5]).PValue);
         Assert.Throws<ArgumentException>(() => Statistics.SingleCaseTTest(0.5, [0.5]));
+        // A floor on the variance: a zero-spread sample no longer makes a small difference certain.
+        var floored = Statistics.SingleCaseTTest(0.55, [0.5, 0.5, 0.5, 0.5], minimumVariance: 0.25 / 30);
+        Assert.Equal(0.05 / Math.Sqrt(0.25 / 30 * 1.25), floored.T, 12);
+        Assert.True(floored.PValue > 0.5, $"p {floored.PValue}");
+        Assert.Equal(t, Statistics.SingleCaseTTest(0.8, sample, minimumVariance: 1e-6).T, 12); // below the sample's: no effect
     }
 
     [Fact]
