@@ -29,6 +29,22 @@ public static class Statistics
         return StudentTwoSided(t, df);
     }
 
+    /// <summary>Two-sided p-value that one observation <paramref name="x"/> comes from the population <paramref name="sample"/>
+    /// was drawn from: t = (x − mean) / (s·√(1 + 1/n)) with n − 1 degrees of freedom (the t-test for a single case against a
+    /// sample, Crawford and Howell 1998; the two-sample test above with a sample of one). The sample variance is raised to
+    /// <paramref name="minimumVariance"/> when smaller. When the variance is zero: 1 if x equals the mean, else 0.
+    /// Returns the signed t as well.</summary>
+    public static (double T, double PValue) SingleCaseTTest(double x, IReadOnlyList<double> sample, double minimumVariance = 0)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        if (sample.Count < 2) throw new ArgumentException($"A single-case t-test needs at least two sample values; got {sample.Count}.", nameof(sample));
+        if (minimumVariance < 0) throw new ArgumentOutOfRangeException(nameof(minimumVariance), $"A variance cannot be negative ({minimumVariance}).");
+        double m = sample.Average(), s = Math.Sqrt(Math.Max(StandardDeviation(sample) * StandardDeviation(sample), minimumVariance));
+        if (s == 0) return x == m ? (0, 1.0) : (x > m ? double.PositiveInfinity : double.NegativeInfinity, 0.0);
+        double t = (x - m) / (s * Math.Sqrt(1 + 1.0 / sample.Count));
+        return (t, StudentTwoSided(t, sample.Count - 1));
+    }
+
     /// <summary>P(|T| ≥ |t|) for Student's t with <paramref name="df"/> degrees of freedom.</summary>
     public static double StudentTwoSided(double t, double df) => RegularizedIncompleteBeta(df / 2, 0.5, df / (df + t * t));
 

@@ -31,6 +31,28 @@ public sealed class ConceptMathTests
     }
 
     [Fact]
+    public void SingleCaseTTestMatchesTheHandComputedStatistic()
+    {
+        double[] sample = [0.5, 0.4, 0.6, 0.5, 0.45, 0.55];
+        // mean 0.5; SS 0.025; s = sqrt(0.005); t = (0.8 - 0.5) / (s * sqrt(1 + 1/6)), 5 degrees of freedom
+        double t = 0.3 / (Math.Sqrt(0.005) * Math.Sqrt(7.0 / 6));
+        var (tt, p) = Statistics.SingleCaseTTest(0.8, sample);
+        Assert.Equal(t, tt, 12);
+        Assert.Equal(Statistics.StudentTwoSided(t, 5), p, 12);
+        Assert.True(p is > 0.01 and < 0.02, $"p {p}"); // t ≈ 3.93: between the 0.01 (4.03) and 0.02 (3.36) critical values
+        Assert.Equal(p, Statistics.SingleCaseTTest(0.2, sample).PValue, 12); // symmetric
+        Assert.True(Statistics.SingleCaseTTest(0.2, sample).T < 0);
+        Assert.Equal(1.0, Statistics.SingleCaseTTest(0.5, [0.5, 0.5]).PValue);
+        Assert.Equal(0.0, Statistics.SingleCaseTTest(0.9, [0.5, 0.5]).PValue);
+        Assert.Throws<ArgumentException>(() => Statistics.SingleCaseTTest(0.5, [0.5]));
+        // A floor on the variance: a zero-spread sample no longer makes a small difference certain.
+        var floored = Statistics.SingleCaseTTest(0.55, [0.5, 0.5, 0.5, 0.5], minimumVariance: 0.25 / 30);
+        Assert.Equal(0.05 / Math.Sqrt(0.25 / 30 * 1.25), floored.T, 12);
+        Assert.True(floored.PValue > 0.5, $"p {floored.PValue}");
+        Assert.Equal(t, Statistics.SingleCaseTTest(0.8, sample, minimumVariance: 1e-6).T, 12); // below the sample's: no effect
+    }
+
+    [Fact]
     public void LogGammaMatchesFactorials()
     {
         for (int n = 1; n < 15; n++)
@@ -73,5 +95,19 @@ public sealed class ConceptMathTests
         Assert.Equal(1.0, Math.Sqrt(cav.Sum(v => v * v)), 9);
         Assert.True(cav[0] > 0.9, $"CAV {string.Join(", ", cav)}");
         Assert.Equal(1.0, acc);
+    }
+
+    [Fact]
+    public void CavHeldOutSplitIsStratified()
+    {
+        // Identical rows carry no signal, so the fit is w = 0 with a positive intercept (30 vs 12 rows): every held-out row is
+        // called positive, and the accuracy is exactly (positives held out) / (rows held out). Stratified, a third of each side
+        // is held out as sklearn's train_test_split(stratify=y) does (ceil(42 · 0.33) = 14 rows: 10 + 4), whatever the seed; an unstratified split would vary with the seed.
+        double[][] Rows(int n) => Enumerable.Range(0, n).Select(_ => new[] { 1.0, 1.0 }).ToArray();
+        for (int seed = 0; seed < 5; seed++)
+        {
+            var (_, acc) = Tcav.TrainCav(Rows(30), Rows(12), new TcavOptions { Layer = "x" }, new Random(seed));
+            Assert.Equal(10.0 / 14, acc, 12);
+        }
     }
 }

@@ -1,10 +1,11 @@
 using Glassbox.Explain.Concepts;
 using Glassbox.Explain.Hierarchy;
+using Xunit.Abstractions;
 
 namespace Glassbox.Explain.Tests.Concepts;
 
 [Collection("trained synthetic tasks")]
-public sealed class TrainedConceptTests(TrainedSyntheticTasks tasks)
+public sealed class TrainedConceptTests(TrainedSyntheticTasks tasks, ITestOutputHelper output)
 {
     private const string Layer = "blocks.1.hook_resid_post";
 
@@ -12,34 +13,103 @@ public sealed class TrainedConceptTests(TrainedSyntheticTasks tasks)
 
     private int Negated => NegationTcav().ClassIndex("NEGATED");
 
-    [Fact]
-    public void PlantedConceptIsSignificantAndARandomConceptIsNot()
+    // The concept: negated sentences. Random counter-examples come from a corpus of other sentences (the plain ones),
+    // as random images do for TCAV's image concepts; the class examples are other negated sentences.
+    private (List<string> Concept, List<string> Pool, List<string> ClassExamples) NegationSets()
     {
-        var tcav = NegationTcav();
-        // The concept: negated sentences. Random counter-examples come from a corpus of other sentences (the plain
-        // ones), as random images do for TCAV's image concepts.
         var negatedAll = tasks.NegationData.Where(d => d.Label == "NEGATED").Select(d => d.Text).ToList();
         var concept = negatedAll.Where((_, i) => i % 6 == 0).ToList();
-        var negated = negatedAll.Where((_, i) => i % 6 == 3).Take(40).ToList();
+        var classExamples = negatedAll.Where((_, i) => i % 6 == 3).Take(40).ToList();
         var pool = tasks.NegationData.Where(d => d.Label == "PLAIN").Select(d => d.Text).ToList();
-        var options = new TcavOptions { Layer = Layer, Runs = 10, Seed = 0 };
+        return (concept, pool, classExamples);
+    }
 
-        var planted = tcav.Run("negation", concept, pool, negated, classIndex: Negated, options);
-        Assert.True(planted.Significant, $"negation: score {planted.Score:0.000} runs {string.Join(",", planted.RunScores)} p {planted.PValue:g3} random {string.Join(",", planted.RandomScores)} acc {planted.CavAccuracy}");
-        Assert.True(planted.Score > 0.9, $"score {planted.Score}");
-        Assert.Equal(10, planted.RunScores.Length);
+    // A random concept: as many examples as the planted concept, drawn by the seed from the random pool itself, so it
+    // comes from exactly the distribution the random sets come from and cannot matter to the model.
+    private static List<string> RandomConcept(List<string> pool, int size, int seed)
+    {
+        var rng = new Random(seed);
+        return pool.OrderBy(_ => rng.Next()).Take(size).ToList();
+    }
 
-        // A "concept" of random examples from the same pool is not significant.
-        var rng = new Random(42);
-        var randomConcept = pool.OrderBy(_ => rng.Next()).Take(16).ToList();
-        var random = tcav.Run("random", randomConcept, pool, negated, classIndex: Negated, options);
-        Assert.False(random.Significant, $"random: score {random.Score:0.000} p {random.PValue:g3}");
+    [Fact]
+    public void PlantedConceptIsSignificantAndRandomConceptsAreNotOverTenSeeds()
+    {
+        var tcav = NegationTcav();
+        var (concept, pool, negated) = NegationSets();
+        var failures = new List<string>();
+        for (int seed = 0; seed < 10; seed++)
+        {
+            var options = new TcavOptions { Layer = Layer, Seed = seed };
+            var planted = tcav.Run("negation", concept, pool, negated, classIndex: Negated, options);
+            var random = tcav.Run("random", RandomConcept(pool, concept.Count, seed), pool, negated, classIndex: Negated, options);
+            output.WriteLine($"| {seed} | {planted.Score:0.00} | {planted.ScorePValue:0.0e0} | {planted.CavAccuracy:0.00} / {planted.RandomCavAccuracy:0.00} | {planted.PValue:0.0e0} " +
+                $"| {random.Score:0.00} | {random.ScorePValue:0.0000} | {random.CavAccuracy:0.00} / {random.RandomCavAccuracy:0.00} | {random.PValue:0.000} |");
+            foreach (var r in new[] { planted, random })
+            {
+                Assert.Equal(20, r.RunScores.Length);
+                Assert.Equal(20, r.RandomScores.Length);
+                Assert.Equal(Math.Max(r.ScorePValue, r.CavPValue), r.PValue);
+                Assert.Equal(r.PValue < 0.05, r.Significant);
+            }
+            if (!planted.Significant || planted.Score < 0.9 || planted.CavAccuracy < 0.95)
+                failures.Add($"seed {seed}: negation score {planted.Score:0.000} p {planted.PValue:g3} (score {planted.ScorePValue:g3}, cav {planted.CavPValue:g3}) acc {planted.CavAccuracy:0.00} runs {string.Join(",", planted.RunScores)} random {string.Join(",", planted.RandomScores)}");
+            if (random.Significant)
+                failures.Add($"seed {seed}: random score {random.Score:0.000} p {random.PValue:g3} (score {random.ScorePValue:g3}, cav {random.CavPValue:g3}) acc {random.CavAccuracy:0.00} vs {random.RandomCavAccuracy:0.00}");
+            // A random set is no better separated from random sets than random sets are from each other.
+            Assert.InRange(random.CavAccuracy, 0.3, 0.7);
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
 
-        // Same seed, same numbers.
-        var again = tcav.Run("negation", concept, pool, negated, classIndex: Negated, options);
-        Assert.Equal(planted.RunScores, again.RunScores);
-        Assert.Equal(planted.RandomScores, again.RandomScores);
-        Assert.Equal(planted.PValue, again.PValue);
+    [Fact]
+    public void TheSameSeedGivesTheSameNumbers()
+    {
+        var tcav = NegationTcav();
+        var (concept, pool, negated) = NegationSets();
+        var options = new TcavOptions { Layer = Layer, Seed = 7 };
+        foreach (var set in new[] { concept, RandomConcept(pool, concept.Count, 7) })
+        {
+            var first = tcav.Run("c", set, pool, negated, Negated, options);
+            var again = tcav.Run("c", set, pool, negated, Negated, options);
+            Assert.Equal(first.RunScores, again.RunScores);
+            Assert.Equal(first.RandomScores, again.RandomScores);
+            Assert.Equal(first.RunCavAccuracies, again.RunCavAccuracies);
+            Assert.Equal(first.RandomCavAccuracies, again.RandomCavAccuracies);
+            Assert.Equal(first.ScorePValue, again.ScorePValue);
+            Assert.Equal(first.CavPValue, again.CavPValue);
+            Assert.Equal(first.PValue, again.PValue);
+            // The seed is what draws the random sets: another seed draws others.
+            var other = tcav.Run("c", set, pool, negated, Negated, options with { Seed = 8 });
+            Assert.NotEqual(first.RandomCavAccuracies, other.RandomCavAccuracies);
+        }
+    }
+
+    [Fact]
+    public void WithoutTheLearnedConceptTestThePValueIsKimsScoreTTest()
+    {
+        var tcav = NegationTcav();
+        var (concept, pool, negated) = NegationSets();
+        var options = new TcavOptions { Layer = Layer, Seed = 0, RequireLearnedConcept = false };
+        var r = tcav.Run("random", RandomConcept(pool, concept.Count, 0), pool, negated, Negated, options);
+        Assert.Equal(Statistics.StudentTTestPValue(r.RunScores, r.RandomScores), r.PValue);
+        Assert.Equal(r.ScorePValue, r.PValue);
+        Assert.Equal(r.PValue < options.Alpha, r.Significant);
+    }
+
+    [Fact]
+    public void RelativeTcavOfNegationAgainstIntensifiedSentences()
+    {
+        var tcav = NegationTcav();
+        var (concept, pool, negated) = NegationSets();
+        // Concept B: plain sentences with an intensifier in the negation word's place ("was very good").
+        var intensified = pool.Where(t => t.Contains(" very ", StringComparison.Ordinal)).Take(concept.Count).ToList();
+        var options = new TcavOptions { Layer = Layer, Seed = 0 };
+        var ab = tcav.RunRelative("negation", concept, "intensifier", intensified, pool, negated, Negated, options);
+        Assert.Equal("negation vs intensifier", ab.Concept);
+        Assert.True(ab.Significant && ab.Score > 0.9, $"score {ab.Score} p {ab.PValue:g3} (score {ab.ScorePValue:g3}, cav {ab.CavPValue:g3})");
+        var ba = tcav.RunRelative("intensifier", intensified, "negation", concept, pool, negated, Negated, options);
+        Assert.True(ba.Significant && ba.Score < 0.1, $"score {ba.Score} p {ba.PValue:g3}");
     }
 
     [Theory]
