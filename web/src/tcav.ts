@@ -125,7 +125,7 @@ export function tcavModule(store: Store): HTMLElement {
     status.textContent = `'${r.concept}'${r.negative ? ` vs '${r.negative}'` : ""} (${r.conceptExamples} rows) · class ${r.className} scored on ${r.classExamples} ${r.classExamplesFrom === "gold" ? "labelled" : "predicted"} rows · ${r.runs} runs · seed ${r.seed} · ${fmt(r.seconds, 1)} s`;
     const t = h("table", { class: "tcav-table" }, h("tr", {},
       h("th", {}, "layer"), h("th", {}, "TCAV score"), h("th", {}, "random runs"), h("th", {}, "p-value"),
-      h("th", {}, "significant"), h("th", {}, "CAV accuracy"), h("th", {}, "in words")));
+      h("th", {}, "significant"), h("th", {}, "CAV accuracy")));
     for (const x of r.results) {
       t.append(h("tr", { class: "tcav-row" + (x.significant ? " significant" : ""), "data-layer": x.layer },
         h("td", { class: "layer" }, x.layer),
@@ -134,8 +134,9 @@ export function tcavModule(store: Store): HTMLElement {
         h("td", { class: "random num", title: `random runs: ${x.randomScores.map((v) => fmt(v, 2)).join(", ")}` }, `${fmt(x.randomMean)} ± ${fmt(x.randomStd, 2)}`),
         h("td", { class: "p num" }, x.pValue === undefined || x.pValue === null ? "–" : x.pValue < 0.001 ? "< 0.001" : fmt(x.pValue, 3)),
         h("td", { class: "sig", title: x.significant ? `p < ${r.alpha}` : `p ≥ ${r.alpha}: not distinguishable from random concepts` }, x.significant ? "✓" : "✗"),
-        h("td", { class: "acc num" }, fmt(x.cavAccuracy, 2)),
-        h("td", { class: "summary" }, x.summary)));
+        h("td", { class: "acc num" }, fmt(x.cavAccuracy, 2))),
+        // The result in words, under its numbers.
+        h("tr", { class: "tcav-sentence", "data-layer": x.layer }, h("td", { class: "summary", colspan: 6 }, x.summary)));
     }
     results.append(t, h("p", { class: "hint" }, "A score is significant only when the t-test separates the concept's runs from random-vs-random runs; a score near the random mean means no effect."));
   }
@@ -145,8 +146,9 @@ export function tcavModule(store: Store): HTMLElement {
   for (const el of [conceptSrc, negativeSrc]) el.addEventListener("change", refresh);
   for (const el of [conceptSlice, negativeSlice]) el.addEventListener("input", refresh);
   for (const topic of ["examples", "selection", "predictions"]) store.on(topic, refresh);
-  // Stars are toggled in the table without an event of their own: recount after any click (after the table's handler ran).
-  document.addEventListener("click", refresh);
+  // Stars are toggled in the table without an event of their own (and the star button stops the click's bubbling):
+  // recount after any click, once the table's handler has run.
+  document.addEventListener("click", () => setTimeout(refresh, 0), true);
   queueMicrotask(refresh);
 
   return panel("tcav", "TCAV (concepts)",
