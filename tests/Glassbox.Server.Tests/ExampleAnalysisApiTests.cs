@@ -271,3 +271,38 @@ public sealed class ExampleAnalysisApiTests(ServerFixture f)
         Assert.Equal(1, r.GetProperty("generated").GetArrayLength());
     }
 }
+
+/// <summary>The seq2seq path of /api/lm (T5: attributions over the encoder tokens, the decoder start token and the
+/// tokens generated before), on a server of its own, against the library's Generate with attributions.</summary>
+public sealed class Seq2SeqLmApiTests
+{
+    [Fact]
+    public async Task T5_salience_and_rankings_equal_the_library()
+    {
+        await using var server = GlassboxServer.Create(new ServerOptions { Port = 0, Models = [new("t5", Shared.Model("t5-tiny-random"))] });
+        await server.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromMinutes(5) };
+        const string prompt = "translate English to German: hello";
+        using var res = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(http, "/api/lm",
+            new { model = "t5", input = new { text = prompt }, maxNewTokens = 3, method = "saliency", topK = 3 });
+        var r = await ServerFixture.Read(res, 200);
+
+        var lm = LanguageModelAnalyzer.FromPretrained(Shared.Model("t5-tiny-random"));
+        var a = lm.Generate(prompt, new LmGenerateOptions { MaxNewTokens = 3, Attributions = [LmAttributionMethod.Saliency], IgSteps = 50, InternalBatchSize = 25, ReportTopK = 3, CaptureActivations = false });
+        Assert.Equal(a.TokenIds, r.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("id").GetInt32()));
+        Assert.Equal(a.FirstGeneratedIndex, r.GetProperty("firstGenerated").GetInt32());
+        Assert.Equal(a.InputTokenCount + 1, a.FirstGeneratedIndex); // the decoder start token sits between
+        var generated = r.GetProperty("generated").EnumerateArray().ToArray();
+        Assert.Equal(a.GeneratedIds.Length, generated.Length);
+        for (int t = 0; t < generated.Length; t++)
+        {
+            var expected = a.Attributions[LmAttributionMethod.Saliency][t].Normalized;
+            var got = generated[t].GetProperty("attribution").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            Assert.Equal(a.FirstGeneratedIndex + t, got.Length);
+            for (int p = 0; p < got.Length; p++) Assert.Equal(expected[p], got[p], 6);
+        }
+        Assert.Equal(a.Rankings(), r.GetProperty("rankings").EnumerateArray().Select(l => l.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray());
+        var info = await ServerFixture.Read(await http.GetAsync("/api/info"), 200);
+        Assert.Equal(["lm-salience", "logit-lens", "layer-predictions"], info.GetProperty("models")[0].GetProperty("analysis").GetProperty("modules").EnumerateArray().Select(x => x.GetString()));
+    }
+}
