@@ -1,7 +1,7 @@
 // The web app in headless Chromium against an in-process server on 127.0.0.1: the trained SST-2
 // model and SST-2 dev (872 rows). Chromium runs the page with a virtual-time budget (time advances
 // only while the page is idle, so the API calls complete), then dumps the DOM or a screenshot.
-// Screenshots are kept in the test output folder (artifacts/webapp-*.png) and checked non-blank.
+// The screenshot is kept in artifacts/screenshots at the repository root and checked non-blank.
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
@@ -85,10 +85,10 @@ public sealed class WebAppBrowserTests(WebAppFixture f) : IClassFixture<WebAppFi
     {
         const int w = 1400, h = 1000;
         var png = WebAppChromium.Screenshot(new Uri(f.Server.Url, "/#model=sst2&dataset=dev&sel=3"), w, h);
-        string artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
-        Directory.CreateDirectory(artifacts);
-        File.WriteAllBytes(Path.Combine(artifacts, "webapp-sst2.png"), png);
+        string path = Path.Combine(Screenshots.Folder, "WebAppBrowserTests.sst2-dev.png");
+        File.WriteAllBytes(path, png);
         PageAssertions.IsNonBlankScreenshot(png, w, h);
+        Screenshots.AssertNotBlank(png, path);
     }
 }
 

@@ -73,7 +73,7 @@ public sealed class WebAppInteractionTests(BrowserFixture app) : BrowserTest(app
     [Fact]
     public async Task Editing_a_datapoint_compares_it_with_the_original_and_adds_it_as_new()
     {
-        await OpenAsync("sel=0");
+        await OpenAsync("sel=0&" + Light);
         string edited = "The acting is stiff and the story crawls at a dull pace.";
         await Page.Locator("#editor textarea.edit-text").FillAsync(edited);
         // The edit and the original side by side, each with the model's own prediction.
@@ -109,7 +109,7 @@ public sealed class WebAppInteractionTests(BrowserFixture app) : BrowserTest(app
     [Fact]
     public async Task A_generated_counterfactual_is_reviewed_then_added()
     {
-        await OpenAsync("sel=0");
+        await OpenAsync("sel=0&" + Light);
         await Page.Locator("#generators select.generator").SelectOptionAsync("word-replacer");
         await Page.Locator("#generators input.rules").FillAsync("warm -> cold, lovely -> dreary");
         await Page.Locator("#generators button", new() { HasText = "Generate" }).ClickAsync();
@@ -137,7 +137,7 @@ public sealed class WebAppInteractionTests(BrowserFixture app) : BrowserTest(app
     [Fact]
     public async Task Metrics_sliced_by_gold_label_match_the_predictions()
     {
-        await OpenAsync();
+        await OpenAsync(Light);
         var metrics = Page.Locator("#metrics");
         await Expect(metrics.Locator("tr.slice-row").First).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await metrics.Locator("select.facet").SelectOptionAsync("label");
@@ -168,7 +168,7 @@ public sealed class WebAppInteractionTests(BrowserFixture app) : BrowserTest(app
     [Fact]
     public async Task Clicking_a_confusion_matrix_cell_filters_the_table_to_its_rows()
     {
-        await OpenAsync();
+        await OpenAsync(Light);
         var cm = Page.Locator("#metrics table.confusion");
         await Expect(cm).ToBeVisibleAsync(new() { Timeout = 60_000 });
         var (gold, pred) = await DatasetPredictionsAsync();
@@ -198,7 +198,7 @@ public sealed class WebAppInteractionTests(BrowserFixture app) : BrowserTest(app
     [Fact]
     public async Task Projector_draws_the_points_and_a_click_selects_one()
     {
-        await OpenAsync("sel=0");
+        await OpenAsync("sel=0&" + Light);
         var projector = Page.Locator("#projector");
         await Expect(projector).ToContainTextAsync("explained variance", new() { Timeout = 60_000 });
         var canvas = projector.Locator("canvas.projector-canvas");
@@ -221,7 +221,7 @@ public sealed class WebAppInteractionTests(BrowserFixture app) : BrowserTest(app
     [Fact]
     public async Task A_pinned_datapoint_is_shown_beside_the_selection()
     {
-        await OpenAsync("sel=5");
+        await OpenAsync("sel=5&" + Light);
         await Row("2").Locator("button[title=\"pin as reference\"]").ClickAsync();
         await Expect(Row("2")).ToHaveClassAsync(new Regex(@"\bpinned\b"));
         await Expect(Row("5")).ToHaveClassAsync(SelectedClass());
@@ -289,6 +289,10 @@ public sealed class WebAppInteractionTests(BrowserFixture app) : BrowserTest(app
           return { found: false, painted, x: 0, y: 0 };
         }
         """;
+
+    // Tests about other modules run only the cheapest salience method (the salience and quality
+    // modules autorun on every selection), through the URL state like a shared link.
+    private const string Light = "methods=saliency";
 
     private static Regex SelectedClass() => new(@"\bselected\b");
     private static Regex LabelPattern() => new("^(NEGATIVE|POSITIVE)$");
