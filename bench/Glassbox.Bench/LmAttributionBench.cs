@@ -1,7 +1,8 @@
 // Ecco's generate-with-attributions at GPT-2-small shape (12 layers, 768 wide, 12 heads, vocab
 // 50257, random weights): greedy generation of 6 tokens after a 20-token prompt, then for every
 // generated token integrated gradients on the token embeddings (Ecco's inputs_embeds; 50-step
-// Gauss–Legendre, zero baseline, all steps in one batch, target = the generated token's softmax
+// Gauss–Legendre, zero baseline, the library's default token-bounded chunks of steps (PyTorch: all
+// steps in one batch; the attributions do not depend on it), target = the generated token's softmax
 // probability at the last position), and the final forward with the hidden states for the logit
 // lens. This is LanguageModelAnalyzer.Generate with Attributions = [IntegratedGradients].
 // Twin: bench/pytorch/ecco_ig_gpt2.py (same shapes, same steps). Run each in its own process
@@ -64,7 +65,7 @@ public static class LmAttributionBench
                 $"max |convergence delta| {ig.Max(t => Math.Abs(t.ConvergenceDelta ?? 0)):E2}");
         }
         proc.Refresh();
-        Console.WriteLine($"glassbox lm-attribute gpt2-small shape, prompt {prompt}, {newTokens} new tokens, IG {steps} steps (Gauss-Legendre, one batch) per token, " +
+        Console.WriteLine($"glassbox lm-attribute gpt2-small shape, prompt {prompt}, {newTokens} new tokens, IG {steps} steps (Gauss-Legendre, default chunks) per token, " +
             $"{threads} thread(s): median wall {Median(walls):F2} s, median CPU {Median(cpus):F2} s, peak working set {proc.PeakWorkingSet64 / 1048576.0:F0} MiB");
         return 0;
     }
