@@ -1,7 +1,12 @@
 // `glassbox serve`: the web app (Glassbox.Server) on the models and datasets named here. Only these
 // files are ever read by the server; it binds 127.0.0.1 unless --host says otherwise, and warns
-// when it does, because the API then answers anyone who can reach the port.
+// when it does, because the API then answers anyone who can reach the port. --model takes a Hugging
+// Face folder or Hub id, an ONNX export (with --tokenizer) or an HTTP endpoint (ServeModels); --data
+// takes CSV/TSV/JSONL/Parquet, its columns named by --text-column/--label-column/--pair-column or found
+// by their usual names.
 using System.CommandLine;
+using Glassbox.Explain.Extensions;
+using Glassbox.Models.Data;
 using Glassbox.Server;
 
 namespace Glassbox.Cli;
@@ -10,13 +15,18 @@ internal static class ServeCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var modelOption = new Option<string[]>("--model") { Description = "NAME=DIR_OR_ID: a model folder (Hugging Face layout) or Hub id to serve under NAME; repeat for more models", Required = true };
-        var dataOption = new Option<string[]>("--data") { Description = "NAME=FILE: a dataset (TSV/CSV with a header, or JSONL) to serve under NAME; repeat for more" };
+        var modelOption = new Option<string[]>("--model") { Description = "NAME=MODEL to serve under NAME: a model folder (Hugging Face layout) or Hub id, a FILE.onnx (with --tokenizer), or an http://HOST:PORT/PATH endpoint (docs/EXTENDING.md); repeat for more models", Required = true };
+        var tokenizerOption = new Option<string[]>("--tokenizer") { Description = "DIR, or NAME=DIR: the tokenizer of the ONNX/HTTP model NAME (default: the files beside the .onnx; an HTTP model without one is explained word by word)" };
+        var dataOption = new Option<string[]>("--data") { Description = "NAME=FILE: a dataset (CSV, TSV, JSONL or Parquet with named columns) to serve under NAME; repeat for more" };
+        var textColumnOption = new Option<string?>("--text-column") { Description = "column with the text in every --data file (default: found by name: text, sentence, question, ...)" };
+        var labelColumnOption = new Option<string?>("--label-column") { Description = "column with the gold label (with --text-column; default: none)" };
+        var pairColumnOption = new Option<string?>("--pair-column") { Description = "column with the second text / context (with --text-column; default: none)" };
+        var idColumnOption = new Option<string?>("--id-column") { Description = "column with example ids (with --text-column; default: id/idx if present, else row numbers)" };
         var portOption = new Option<int>("--port") { Description = "TCP port (0 picks a free one)", DefaultValueFactory = _ => 5432 };
         var hostOption = new Option<string>("--host") { Description = "address to bind; anything but 127.0.0.1/localhost exposes the models to the network", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("serve", "Serve the Glassbox web app (LIT-style data table, predictions, salience, attention) on 127.0.0.1.")
         {
-            modelOption, dataOption, portOption, hostOption,
+            modelOption, tokenizerOption, dataOption, textColumnOption, labelColumnOption, pairColumnOption, idColumnOption, portOption, hostOption,
         };
         command.Validators.Add(result =>
         {
@@ -26,37 +36,56 @@ internal static class ServeCommand
         command.SetAction(parse =>
         {
             ServerOptions options;
+            (string Name, string Value)[] models;
+            DataColumns? columns = null;
             try
             {
+                string? text = parse.GetValue(textColumnOption), label = parse.GetValue(labelColumnOption), pair = parse.GetValue(pairColumnOption), id = parse.GetValue(idColumnOption);
+                if (text is null && (label ?? pair ?? id) is not null)
+                    throw new ArgumentException("--label-column, --pair-column and --id-column go with --text-column; name the text column too (e.g. --text-column sentence).");
+                if (text is not null) columns = new DataColumns(text, label, pair, id);
+                models = parse.GetValue(modelOption)!.Select(a => ServerOptions.ParseNamed(a, "--model")).ToArray();
                 options = new ServerOptions
                 {
-                    Models = parse.GetValue(modelOption)!.Select(a => ServerOptions.ParseNamed(a, "--model")).Select(t => new ModelSource(t.Name, t.Value)).ToArray(),
-                    Datasets = (parse.GetValue(dataOption) ?? []).Select(a => ServerOptions.ParseNamed(a, "--data")).Select(t => new DatasetSource(t.Name, t.Value)).ToArray(),
+                    Datasets = (parse.GetValue(dataOption) ?? []).Select(a => ServerOptions.ParseNamed(a, "--data")).Select(t => new DatasetSource(t.Name, t.Value, columns)).ToArray(),
                     Port = parse.GetValue(portOption),
                     Host = parse.GetValue(hostOption)!,
                 };
+                if (columns is not null && options.Datasets.Count == 0)
+                    throw new ArgumentException("--text-column names a column of the --data files, and no --data is given.");
             }
             catch (ArgumentException e)
             {
                 stderr.WriteLine($"error: {e.Message}");
                 return Program.ExitBadInput;
             }
-            return Serve(options, stdout, stderr, CancellationToken.None);
+            var tokenizers = parse.GetValue(tokenizerOption) ?? [];
+            return Serve(() =>
+            {
+                var app = GlassboxApp.Create(options);
+                ServeModels.Register(app, models, tokenizers);
+                return app;
+            }, options, stdout, stderr, CancellationToken.None);
         });
         return command;
     }
 
     /// <summary>Loads, starts, prints the URL and serves until Ctrl+C (or ct). Also used by `glassbox demo`.</summary>
-    internal static int Serve(ServerOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct, Action<Uri>? started = null)
+    internal static int Serve(ServerOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct, Action<Uri>? started = null) =>
+        Serve(() => GlassboxApp.Create(options), options, stdout, stderr, ct, started);
+
+    /// <summary>Registers (<paramref name="register"/>), loads, starts and serves; a model or dataset that cannot be
+    /// served (a bad path, column, ONNX graph or spec) is exit 2 with the message.</summary>
+    internal static int Serve(Func<GlassboxApp> register, ServerOptions options, TextWriter stdout, TextWriter stderr, CancellationToken ct, Action<Uri>? started = null)
     {
         if (!GlassboxServer.IsLoopback(options.Host))
             stderr.WriteLine($"warning: --host {options.Host} makes the server reachable from other machines; anyone who can reach port {options.Port} can run the models. Use the default 127.0.0.1 unless you mean it.");
         GlassboxServer server;
         try
         {
-            server = GlassboxServer.Create(options, stdout);
+            server = register().Build(stdout);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or SpecException)
         {
             stderr.WriteLine($"error: {e.Message}");
             return Program.ExitBadInput;

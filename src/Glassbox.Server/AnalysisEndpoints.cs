@@ -151,9 +151,10 @@ internal static class AnalysisEndpoints
     }
 
     private static bool NeighboursApply(ModelHost m) =>
-        m.Task is ServedTasks.Classification or ServedTasks.MultiLabel or ServedTasks.Regression && m.Model.Hooks is not null;
+        m.IsNative && m.Task is ServedTasks.Classification or ServedTasks.MultiLabel or ServedTasks.Regression && m.Model.Hooks is not null;
 
-    private static bool QualityApplies(ModelHost m) => m.Task is ServedTasks.Classification && m.Interpreters.Count > 0;
+    // Models served from a spec (ModelHost.Custom) have no hook points or token removal: neither module is listed for them.
+    private static bool QualityApplies(ModelHost m) => m.IsNative && m.Task is ServedTasks.Classification && m.Interpreters.Count > 0;
 
     private static RequestDelegate Handle<T>(Func<HttpContext, Task<T>> handler) => async c =>
     {

@@ -99,6 +99,8 @@ public sealed record Prediction
     public AnswerSpan? Answer { get; init; }
     /// <summary>Language models: the greedy continuation.</summary>
     public string? GeneratedText { get; init; }
+    /// <summary>Span labelling (custom models declaring SpanLabels): labelled character spans of the text.</summary>
+    public IReadOnlyList<SpanPrediction>? Spans { get; init; }
 }
 
 public sealed record TokenTag(int Index, string Token, string Tag, double Probability, int Start, int End, bool Special);
@@ -127,3 +129,6 @@ public sealed record SaveDatapointsRequest
 }
 
 public sealed record DatapointsResponse(string Dataset, IReadOnlyList<Datapoint> Datapoints);
+
+/// <summary>A labelled span [Start, End) of the input text, with the text it covers.</summary>
+public sealed record SpanPrediction(int Start, int End, string Label, string Text);

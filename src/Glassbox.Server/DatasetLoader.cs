@@ -1,5 +1,6 @@
 // Reads a dataset file named by --data into datapoints with Glassbox.Models.Data.TabularData (CSV,
-// GLUE-style TSV, JSON Lines). Columns are found by their usual names (GLUE/SST-2's `sentence`,
+// GLUE-style TSV, JSON Lines, Parquet), with the columns named by --text-column/--pair-column/--label-column or,
+// without them, found by their usual names. Columns are found by their usual names (GLUE/SST-2's `sentence`,
 // `text`, `question`; `pair`, `context`, `hypothesis`, `sentence2`; `label`; `id`/`idx`). Errors name
 // the option, the file, the line and the way out; nothing is served from a file that failed to load.
 using Glassbox.Models.Data;
@@ -24,7 +25,7 @@ internal static class DatasetLoader
         string path = source.Path;
         string where = $"--data {source.Name}={path}";
         if (!File.Exists(path))
-            throw new ArgumentException($"{where}: file not found. Pass a TSV, CSV or JSONL file with a header (e.g. sentence<TAB>label).");
+            throw new ArgumentException($"{where}: file not found. Pass a CSV, TSV, JSONL or Parquet file with a header (e.g. sentence<TAB>label).");
         var examples = new List<Datapoint>();
         string? pair, label;
         string[] extra;
@@ -32,10 +33,25 @@ internal static class DatasetLoader
         {
             var columns = TabularData.Columns(path);
             string? Find(string[] names) => names.Select(n => columns.FirstOrDefault(c => string.Equals(c.Trim(), n, StringComparison.OrdinalIgnoreCase))).FirstOrDefault(c => c is not null);
-            string text = Find(TextNames) ?? throw new ArgumentException(
-                $"{where}: no text column; the columns are {string.Join(", ", columns)}. Name the text column one of: {string.Join(", ", TextNames)}.");
-            pair = Find(PairNames); label = Find(LabelNames);
-            string? id = Find(IdNames);
+            string text;
+            string? id;
+            if (source.Columns is { } given)
+            {
+                // Named columns must exist: the error lists the file's columns (TabularData checks again while reading).
+                foreach (var (column, option) in new[] { (given.Text, "--text-column"), (given.Pair, "--pair-column"), (given.Label, "--label-column"), (given.Id, "--id-column") })
+                {
+                    if (column is not null && !columns.Contains(column))
+                        throw new ArgumentException($"{where}: {option} '{column}' is not a column of the file; its columns are {string.Join(", ", columns)}.");
+                }
+                (text, pair, label, id) = (given.Text, given.Pair, given.Label, given.Id ?? Find(IdNames));
+            }
+            else
+            {
+                text = Find(TextNames) ?? throw new ArgumentException(
+                    $"{where}: no text column; the columns are {string.Join(", ", columns)}. Name the text column one of: {string.Join(", ", TextNames)}, or pass --text-column.");
+                pair = Find(PairNames); label = Find(LabelNames);
+                id = Find(IdNames);
+            }
             extra = columns.Where(c => c != text && c != pair && c != label && c != id).ToArray();
             if (extra.Length > MaxExtraFields)
                 throw new ArgumentException($"{where}: {extra.Length} columns besides text, pair, label and id; the app shows at most {MaxExtraFields}. Drop the columns you do not need.");

@@ -58,7 +58,7 @@ public sealed partial class GlassboxServer : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, double[]> _embeddings = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _work;
     private readonly EmbeddedAssets _assets;
-    private readonly WebApplication _app;
+    private WebApplication? _app;
     private int _pending;
 
     private GlassboxServer(ServerOptions options, Dictionary<string, ModelHost> models, DatasetStore data)
@@ -67,7 +67,6 @@ public sealed partial class GlassboxServer : IAsyncDisposable
         _cache = new PredictionCache(options.CacheEntries);
         _work = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentWork));
         _assets = EmbeddedAssets.Load();
-        _app = Build();
     }
 
     public ServerStats Stats { get; } = new();
@@ -76,20 +75,29 @@ public sealed partial class GlassboxServer : IAsyncDisposable
     public Uri Url { get; private set; } = new("http://127.0.0.1/");
 
     /// <summary>Loads every model and dataset; a bad --model or --data is an ArgumentException naming it.</summary>
-    public static GlassboxServer Create(ServerOptions options, TextWriter? log = null)
+    public static GlassboxServer Create(ServerOptions options, TextWriter? log = null) => Create(options, [], [], log);
+
+    /// <summary>Loads the models and datasets of <paramref name="options"/> and adds those registered in code (GlassboxApp).</summary>
+    internal static GlassboxServer Create(ServerOptions options, IReadOnlyList<Func<ModelHost>> extraModels, IReadOnlyList<Func<ServedDataset>> extraDatasets, TextWriter? log)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Models.Count == 0) throw new ArgumentException("no model to serve; pass --model NAME=DIR_OR_ID (for example --model sst2=models/sst2-distilbert-tiny).");
+        if (options.Models.Count + extraModels.Count == 0) throw new ArgumentException("no model to serve; pass --model NAME=DIR_OR_ID (for example --model sst2=models/sst2-distilbert-tiny).");
         var dupModel = options.Models.GroupBy(m => m.Name).FirstOrDefault(g => g.Count() > 1);
         if (dupModel is not null) throw new ArgumentException($"--model name '{dupModel.Key}' is given twice; names must be unique.");
         var dupData = options.Datasets.GroupBy(d => d.Name).FirstOrDefault(g => g.Count() > 1);
         if (dupData is not null) throw new ArgumentException($"--data name '{dupData.Key}' is given twice; names must be unique.");
         var models = new Dictionary<string, ModelHost>(StringComparer.Ordinal);
+        foreach (var make in extraModels)
+        {
+            var host = make();
+            if (!models.TryAdd(host.Name, host)) throw new ArgumentException($"model name '{host.Name}' is given twice; names must be unique.");
+            log?.WriteLine($"model {host.Name}: {host.Architecture} ({host.Task})");
+        }
         foreach (var m in options.Models)
         {
             var started = System.Diagnostics.Stopwatch.StartNew();
             var host = ModelHost.Load(m);
-            models.Add(m.Name, host);
+            if (!models.TryAdd(m.Name, host)) throw new ArgumentException($"model name '{m.Name}' is given twice; names must be unique.");
             log?.WriteLine($"model {m.Name}: {host.Model.ArchitectureName} ({host.Task}) from {host.Folder} in {started.Elapsed.TotalSeconds:F1} s");
         }
         var datasets = new List<ServedDataset>();
@@ -98,6 +106,13 @@ public sealed partial class GlassboxServer : IAsyncDisposable
             var ds = DatasetLoader.Load(d);
             datasets.Add(ds);
             log?.WriteLine($"dataset {d.Name}: {ds.Examples.Count} examples from {ds.File}");
+        }
+        foreach (var make in extraDatasets)
+        {
+            var ds = make();
+            if (datasets.Any(x => x.Name == ds.Name)) throw new ArgumentException($"dataset name '{ds.Name}' is given twice; names must be unique.");
+            datasets.Add(ds);
+            log?.WriteLine($"dataset {ds.Name}: {ds.Examples.Count} examples");
         }
         return new GlassboxServer(options, models, new DatasetStore(datasets, options.MaxSavedDatapoints));
     }
@@ -108,6 +123,8 @@ public sealed partial class GlassboxServer : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken ct = default)
     {
+        if (_hosted) throw new InvalidOperationException("this Glassbox server is mapped into another WebApplication (MapGlassbox); start that application instead.");
+        _app ??= Build();
         await _app.StartAsync(ct);
         var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         var url = new Uri(addresses.First());
@@ -115,12 +132,26 @@ public sealed partial class GlassboxServer : IAsyncDisposable
         Url = new UriBuilder(url) { Host = url.Host is "[::]" or "0.0.0.0" or "+" or "*" ? "127.0.0.1" : url.Host }.Uri;
     }
 
-    public Task WaitForShutdownAsync(CancellationToken ct = default) => _app.WaitForShutdownAsync(ct);
+    public Task WaitForShutdownAsync(CancellationToken ct = default) => _app?.WaitForShutdownAsync(ct) ?? Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
+        if (_app is null) return;
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _app = null;
+    }
+
+    private bool _hosted;
+
+    /// <summary>Maps the API and the front end into <paramref name="app"/> (an application the caller builds and runs):
+    /// the API under /api, the page for paths the application does not map itself. Errors, security headers and the
+    /// request size limit apply to Glassbox's paths only.</summary>
+    internal void MapInto(WebApplication app)
+    {
+        if (_app is not null || _hosted) throw new InvalidOperationException("this Glassbox server is already started or mapped; create another for another application.");
+        _hosted = true;
+        Configure(app);
     }
 
     private WebApplication Build()
@@ -138,8 +169,23 @@ public sealed partial class GlassboxServer : IAsyncDisposable
             k.Listen(ip, _options.Port);
         });
         var app = builder.Build();
-        app.Use(Errors);
-        app.Use(SecurityHeaders);
+        Configure(app);
+        return app;
+    }
+
+    private void Configure(WebApplication app)
+    {
+        // Standalone, Glassbox owns every path; mapped into a host application, only /api and the paths nothing else handles.
+        app.UseWhen(c => !_hosted || c.Request.Path.StartsWithSegments("/api") || c.GetEndpoint() is null, b =>
+        {
+            b.Use(Errors);
+            b.Use(SecurityHeaders);
+            b.Use((c, next) =>
+            {
+                if (c.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = _options.MaxRequestBytes;
+                return next(c);
+            });
+        });
         // Anything no API endpoint matched is the front end: a file of the built app, or the page itself.
         app.Use((c, next) => c.GetEndpoint() is null && !c.Request.Path.StartsWithSegments("/api") ? ServeAsset(c) : next(c));
 
@@ -179,7 +225,6 @@ public sealed partial class GlassboxServer : IAsyncDisposable
         {
             throw new ApiException(404, "unknown_endpoint", $"no API endpoint {c.Request.Method} {c.Request.Path}; see GET /api/info and the README's API section.");
         });
-        return app;
     }
 
     /// <summary>An async handler whose result is written as JSON (a lambda returning Task&lt;IResult&gt; would bind as a RequestDelegate and drop it).</summary>
@@ -239,7 +284,7 @@ public sealed partial class GlassboxServer : IAsyncDisposable
     private InfoResponse Info()
     {
         var models = _models.Values.Select(m => new ModelInfo(
-            m.Name, m.Source, m.Model.ArchitectureName, m.Task, m.Labels, m.InputSpec, m.OutputSpec,
+            m.Name, m.Source, m.Architecture, m.Task, m.Labels, m.InputSpec, m.OutputSpec,
             m.Interpreters, m.HasAttention, ModelAnalysis.Generators(m), ModelAnalysis.Metrics(m), ModelAnalysis.Projections(m), m.MaxTokens)
             { Analysis = AnalysisEndpoints.Modules(m, _data.All), Concepts = ConceptEndpoints.Modules(m) }).ToArray();
         var datasets = _data.All.Select(d => new DatasetInfo(d.Name, Path.GetFileName(d.File), d.Examples.Count, d.Spec, d.Labels,
@@ -393,7 +438,8 @@ public sealed partial class GlassboxServer : IAsyncDisposable
         }
         var results = new Prediction[inputs.Count];
         int cached = 0;
-        for (int i = 0; i < inputs.Count; i++)
+        if (!m.IsNative) cached = await PredictCustom(m, inputs, results, ct);
+        else for (int i = 0; i < inputs.Count; i++)
         {
             ct.ThrowIfCancellationRequested();
             var d = inputs[i];
@@ -405,6 +451,33 @@ public sealed partial class GlassboxServer : IAsyncDisposable
             results[i] = p;
         }
         return new PredictResponse(m.Name, inputs.Select(d => d.Id).ToArray(), results, cached);
+    }
+
+    /// <summary>A model given by its spec predicts the uncached inputs in batches (one call per batch: an HTTP model
+    /// sends one request per batch instead of one per example).</summary>
+    private async Task<int> PredictCustom(ModelHost m, IReadOnlyList<Datapoint> inputs, Prediction[] results, CancellationToken ct)
+    {
+        const int Batch = 32;
+        int cached = 0;
+        var misses = new List<int>();
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (_cache.TryGet(PredictionCache.Key(m.Name, inputs[i], 0), out var hit)) { results[i] = hit; cached++; Interlocked.Increment(ref Stats._cacheHits); }
+            else misses.Add(i);
+        }
+        for (int start = 0; start < misses.Count; start += Batch)
+        {
+            ct.ThrowIfCancellationRequested();
+            var chunk = misses.Skip(start).Take(Batch).ToArray();
+            var predicted = await Run(m, () => m.PredictBatch(chunk.Select(i => inputs[i]).ToArray()), ct);
+            for (int k = 0; k < chunk.Length; k++)
+            {
+                results[chunk[k]] = predicted[k];
+                _cache.Add(PredictionCache.Key(m.Name, inputs[chunk[k]], 0), predicted[k]);
+                Interlocked.Increment(ref Stats._predictionsComputed);
+            }
+        }
+        return cached;
     }
 
     private async Task<InterpretResponse> Interpret(InterpretRequest req, CancellationToken ct)
@@ -420,7 +493,9 @@ public sealed partial class GlassboxServer : IAsyncDisposable
         var parsed = methods.Select(name =>
         {
             if (!m.Interpreters.Contains(name))
-                throw new ApiException(400, "unknown_method", $"unknown interpreter '{name}' for model '{m.Name}'; compatible: {string.Join(", ", m.Interpreters)}.");
+                throw m.Unavailable(name) is { } why
+                    ? new ApiException(400, "needs_gradients", why)
+                    : new ApiException(400, "unknown_method", $"unknown interpreter '{name}' for model '{m.Name}'; compatible: {string.Join(", ", m.Interpreters)}.");
             return (Name: name, Method: AttributionMethods.Parse(name));
         }).ToArray();
         int steps = req.Steps ?? 50, samples = req.Samples ?? 200;
@@ -455,7 +530,9 @@ public sealed partial class GlassboxServer : IAsyncDisposable
         var d = req.Input ?? throw new ApiException(400, "missing_field", "'input' is missing; send {model, input:{text, pair?}}.");
         CheckText(d, "input");
         m.CheckInput(d, _options.MaxTextChars, "input");
-        if (!m.HasAttention) throw new ApiException(400, "not_supported", $"model '{m.Name}' ({m.Model.ArchitectureName}) exposes no attention patterns to the app.");
+        if (!m.HasAttention) throw new ApiException(400, "not_supported", m.IsNative
+            ? $"model '{m.Name}' ({m.Architecture}) exposes no attention patterns to the app."
+            : $"model '{m.Name}' ({m.Architecture}) is a black box: attention needs a Glassbox transformer's hook points, which its spec does not give; /api/info lists its attention as false.");
         return await Run(m, () => m.Attention(d), ct);
     }
 

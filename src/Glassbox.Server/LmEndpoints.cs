@@ -53,7 +53,7 @@ internal static class LmEndpoints
     public static readonly IReadOnlyList<string> Methods = ["ig", "saliency", "grad_x_input"];
 
     /// <summary>Language-model modules apply to Glassbox causal and seq2seq language models.</summary>
-    public static bool Applies(ModelHost m) => m.Task == ServedTasks.Generation && m.Model is ILanguageModel;
+    public static bool Applies(ModelHost m) => m.IsNative && m.Task == ServedTasks.Generation && m.Model is ILanguageModel;
 
     public static async Task<LmResponse> Analyze(AnalysisContext ctx, LmRequest req, CancellationToken ct)
     {

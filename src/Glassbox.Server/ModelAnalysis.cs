@@ -4,6 +4,7 @@
 // for the tasks it applies to.
 using Glassbox.Explain;
 using Glassbox.Explain.Counterfactuals;
+using Glassbox.Explain.Extensions;
 using Glassbox.Explain.Metrics;
 using Glassbox.Explain.Projections;
 using Glassbox.Models;
@@ -66,11 +67,15 @@ internal static class ModelAnalysis
         _ => [],
     };
 
-    public static IReadOnlyList<string> Projections(ModelHost m) => m.Task is ServedTasks.Generation ? [] : ["pca", "umap"];
+    public static IReadOnlyList<string> Projections(ModelHost m) => !m.IsNative
+        ? (m.Spec!.OutputOf(FieldType.EmbeddingsType) is null ? [] : ["pca", "umap"])
+        : m.Task is ServedTasks.Generation ? [] : ["pca", "umap"];
 
-    public static IReadOnlyList<string> Generators(ModelHost m) => m.Task == ServedTasks.Classification
-        ? [WordReplacer.Name, Scrambler.Name, HotFlip.Name, AblationFlip.Name]
-        : [];
+    /// <summary>Counterfactual generators: HotFlip needs gradients, ablation-flip token ids (native models and black boxes with a tokenizer).</summary>
+    public static IReadOnlyList<string> Generators(ModelHost m) => m.Task != ServedTasks.Classification ? []
+        : m.IsNative ? [WordReplacer.Name, Scrambler.Name, HotFlip.Name, AblationFlip.Name]
+        : m.Custom is TokenizedTextModel ? [WordReplacer.Name, Scrambler.Name, AblationFlip.Name]
+        : [WordReplacer.Name, Scrambler.Name];
 
     /// <summary>Gold class index: the label's name, or its index as text (SST-2 writes 0/1).</summary>
     public static int? GoldIndex(IReadOnlyList<string> labels, string? gold)
@@ -140,6 +145,7 @@ internal static class ModelAnalysis
     /// <summary>The first token's vector leaving the last block (what a classification head reads; LIT's cls_emb). Call while holding Gate.</summary>
     public static double[] Embedding(ModelHost m, Datapoint d)
     {
+        if (!m.IsNative) return m.CustomEmbedding(d);
         using var _ = Tape.NoGrad();
         var enc = m.Tokenizer.Encode(d.Text, string.IsNullOrEmpty(d.Pair) ? null : d.Pair, addSpecialTokens: true);
         var input = new ModelInput(1, enc.Length, enc.Ids, enc.AttentionMask, enc.TypeIds);
@@ -160,7 +166,7 @@ internal static class ModelAnalysis
     {
         if (method is not ("pca" or "umap")) throw new ApiException(400, "unknown_method", $"unknown projection '{method}'; available: {string.Join(", ", Projections(m))}.");
         if (dims is not (2 or 3)) throw new ApiException(400, "bad_input", $"dimensions must be 2 or 3, not {dims}.");
-        string source = $"blocks.{m.Model.LayerCount - 1}.hook_resid_post, first token";
+        string source = m.IsNative ? $"blocks.{m.Model.LayerCount - 1}.hook_resid_post, first token" : $"output '{m.Spec!.OutputOf(FieldType.EmbeddingsType)}'";
         if (method == "umap")
         {
             if (embeddings.Length < 4) throw new ApiException(400, "bad_input", $"UMAP needs at least 4 examples; the selection has {embeddings.Length}.");
@@ -180,12 +186,16 @@ internal static class ModelAnalysis
     public static GenerateResponse Generate(ModelHost m, GenerateRequest req, Datapoint d)
     {
         var example = new TextExample(d.Id ?? "input", d.Text, GoldIndex(m.Labels, d.Label));
-        var explainable = new TransformerExplainable(m.Model, m.Name, m.Labels, OutputTransform.Softmax);
-        var encoder = new TextEncoder(m.Tokenizer, m.MaxTokens);
         int count = req.Count ?? 5;
         if (count < 1 || count > 50) throw new ApiException(400, "bad_input", $"count must be between 1 and 50, not {count}.");
+        if (!Generators(m).Contains(req.Generator ?? ""))
+            throw new ApiException(400, "unknown_generator", $"unknown generator '{req.Generator}' for model '{m.Name}'; available: {string.Join(", ", Generators(m))}.");
+        // Black boxes: the token-level model when there is one (ablation-flip), else only the text generators.
+        IExplainableModel explainable = m.IsNative ? new TransformerExplainable(m.Model, m.Name, m.Labels, OutputTransform.Softmax)
+            : m.Custom is TokenizedTextModel tm ? tm.Model : null!;
+        TextEncoder? encoder = m.HasTokenizer ? new TextEncoder(m.Tokenizer, m.MaxTokens) : null;
         IReadOnlyList<Counterfactual> generated;
-        lock (m.Model)
+        lock ((object?)(m.IsNative ? m.Model : null) ?? m)
         {
             generated = req.Generator switch
             {
@@ -193,16 +203,18 @@ internal static class ModelAnalysis
                     ? throw new ApiException(400, "missing_field", "the word replacer needs 'rules', e.g. \"great -> terrible|awful, good -> bad\".")
                     : ParseRules(req.Rules)).Generate(example),
                 Scrambler.Name => new Scrambler(req.Seed ?? 0, count).Generate(example),
-                HotFlip.Name => new HotFlip(explainable, encoder, options: new HotFlipOptions { MaxCounterfactuals = count }).Generate(example),
-                AblationFlip.Name => new AblationFlip(explainable, encoder, new AblationFlipOptions { MaxCounterfactuals = count }).Generate(example),
+                HotFlip.Name => new HotFlip(explainable, encoder!, options: new HotFlipOptions { MaxCounterfactuals = count }).Generate(example),
+                AblationFlip.Name => new AblationFlip(explainable, encoder!, new AblationFlipOptions { MaxCounterfactuals = count }).Generate(example),
                 _ => throw new ApiException(400, "unknown_generator", $"unknown generator '{req.Generator}' for model '{m.Name}'; available: {string.Join(", ", Generators(m))}."),
             };
         }
         var original = m.Predict(d, 0);
+        var kept = generated.Take(count).ToArray();
+        var predicted = m.PredictBatch(kept.Select(c => new Datapoint { Text = c.Text }).ToArray());
         var result = new List<GeneratedDatapoint>();
-        foreach (var c in generated.Take(count))
+        for (int i = 0; i < kept.Length; i++)
         {
-            var p = m.Predict(new Datapoint { Text = c.Text }, 0);
+            var (c, p) = (kept[i], predicted[i]);
             result.Add(new GeneratedDatapoint(c.Text, c.Generator, c.Edits, p.Label, p.LabelIndex is int k ? p.Probabilities![k] : null,
                 p.LabelIndex != original.LabelIndex, c.Parameters));
         }

@@ -25,22 +25,35 @@ public static class ServedTasks
     public const string Generation = "text-generation";
 }
 
-internal sealed class ModelHost
+internal sealed partial class ModelHost
 {
     private readonly object _explainerLock = new();
     private TextExplainer? _explainer;
+    private readonly TransformerModel? _model;
+    private readonly Tokenizer? _tokenizer;
 
     private ModelHost(string name, string source, string folder, TransformerModel model, Tokenizer tokenizer, string task,
         IReadOnlyList<string> labels, int maxTokens)
     {
-        Name = name; Source = source; Folder = folder; Model = model; Tokenizer = tokenizer; Task = task; Labels = labels; MaxTokens = maxTokens;
+        Name = name; Source = source; Folder = folder; _model = model; _tokenizer = tokenizer; Task = task; Labels = labels; MaxTokens = maxTokens;
+        Architecture = model.ArchitectureName;
     }
 
     public string Name { get; }
     public string Source { get; }
     public string Folder { get; }
-    public TransformerModel Model { get; }
-    public Tokenizer Tokenizer { get; }
+    /// <summary>True for a Glassbox transformer (hook points, gradients, attention); false for a model given by its spec
+    /// (<see cref="Custom"/>: C# code, ONNX, HTTP).</summary>
+    public bool IsNative => _model is not null;
+    /// <summary>The Glassbox transformer. For a model given by its spec this is a 400 naming what the request needs,
+    /// so an endpoint that forgets to check <see cref="IsNative"/> still answers clearly.</summary>
+    public TransformerModel Model => _model ?? throw NeedsNative("a Glassbox transformer (hook points and gradients)");
+    /// <summary>The tokenizer (native models, and black boxes registered with one).</summary>
+    public Tokenizer Tokenizer => _tokenizer ?? throw NeedsNative("a tokenizer");
+    /// <summary>True when <see cref="Tokenizer"/> is available.</summary>
+    public bool HasTokenizer => _tokenizer is not null;
+    /// <summary>The architecture for a native model; for others what they are ("custom: LexiconSentiment", "onnx", "http").</summary>
+    public string Architecture { get; }
     public string Task { get; }
     public IReadOnlyList<string> Labels { get; }
     public int MaxTokens { get; }
@@ -111,7 +124,7 @@ internal sealed class ModelHost
     };
 
     /// <summary>Fields the model reads (LIT's input_spec).</summary>
-    public IReadOnlyDictionary<string, FieldSpec> InputSpec => Task switch
+    public IReadOnlyDictionary<string, FieldSpec> InputSpec => !IsNative ? CustomInputSpec() : Task switch
     {
         ServedTasks.QuestionAnswering => new Dictionary<string, FieldSpec> { ["text"] = new("TextSegment"), ["pair"] = new("TextSegment") },
         ServedTasks.Generation => new Dictionary<string, FieldSpec> { ["text"] = new("TextSegment") },
@@ -120,7 +133,7 @@ internal sealed class ModelHost
     };
 
     /// <summary>Fields the model writes (LIT's output_spec); Parent names the gold field.</summary>
-    public IReadOnlyDictionary<string, FieldSpec> OutputSpec => Task switch
+    public IReadOnlyDictionary<string, FieldSpec> OutputSpec => !IsNative ? CustomOutputSpec() : Task switch
     {
         ServedTasks.Classification => new Dictionary<string, FieldSpec> { ["probabilities"] = new("MulticlassPreds", Labels, Parent: "label"), ["tokens"] = new("Tokens") },
         ServedTasks.MultiLabel => new Dictionary<string, FieldSpec> { ["probabilities"] = new("MultilabelPreds", Labels, Parent: "label"), ["tokens"] = new("Tokens") },
@@ -131,13 +144,13 @@ internal sealed class ModelHost
     };
 
     /// <summary>Attribution methods that apply to this model's task (all of them for heads the explainers cover).</summary>
-    public IReadOnlyList<string> Interpreters => Task is ServedTasks.Classification or ServedTasks.MultiLabel
+    public IReadOnlyList<string> Interpreters => !IsNative ? CustomInterpreters() : Task is ServedTasks.Classification or ServedTasks.MultiLabel
         or ServedTasks.TokenClassification or ServedTasks.QuestionAnswering
         ? AttributionMethods.Names
         : [];
 
     /// <summary>Attention patterns are read from the hook points of encoders and decoder-only models.</summary>
-    public bool HasAttention => Model is not ISeq2SeqLanguageModel;
+    public bool HasAttention => IsNative && Model is not ISeq2SeqLanguageModel;
 
     /// <summary>Checks a datapoint against the input spec; the message names the field.</summary>
     public void CheckInput(Datapoint d, int maxChars, string where)
@@ -145,6 +158,7 @@ internal sealed class ModelHost
         if (string.IsNullOrWhiteSpace(d.Text)) throw new ApiException(400, "bad_input", $"{where}: 'text' is empty; model '{Name}' needs text to run on.");
         if (d.Text.Length > maxChars) throw new ApiException(413, "text_too_long", $"{where}: 'text' has {d.Text.Length} characters; the limit is {maxChars}.");
         if (d.Pair is { Length: var n } && n > maxChars) throw new ApiException(413, "text_too_long", $"{where}: 'pair' has {n} characters; the limit is {maxChars}.");
+        if (!IsNative) { CheckCustomInput(d, where); return; }
         if (Task == ServedTasks.QuestionAnswering && string.IsNullOrWhiteSpace(d.Pair))
             throw new ApiException(400, "bad_input", $"{where}: model '{Name}' answers questions: 'text' is the question and 'pair' the context, and 'pair' is missing.");
         if (Task is ServedTasks.TokenClassification or ServedTasks.Generation && d.Pair is not null)
@@ -154,6 +168,7 @@ internal sealed class ModelHost
     /// <summary>Runs the model on one datapoint. Call while holding Gate.</summary>
     public Prediction Predict(Datapoint d, int maxNewTokens)
     {
+        if (!IsNative) return PredictBatch([d])[0];
         using var _ = Tape.NoGrad();
         string? pair = string.IsNullOrEmpty(d.Pair) ? null : d.Pair;
         var enc = Tokenizer.Encode(d.Text, pair, addSpecialTokens: true);
@@ -218,7 +233,7 @@ internal sealed class ModelHost
     }
 
     /// <summary>The targets a salience request may name, and the default one for this prediction.</summary>
-    public (IReadOnlyList<string> Targets, string Default) Targets(Prediction p) => Task switch
+    public (IReadOnlyList<string> Targets, string Default) Targets(Prediction p) => !IsNative ? CustomTargets(p) : Task switch
     {
         ServedTasks.QuestionAnswering => (["start", "end"], "start"),
         ServedTasks.TokenClassification => (p.Tags!.Where(t => !t.Special).Select(t => t.Index.ToString()).ToArray(),
@@ -229,6 +244,7 @@ internal sealed class ModelHost
     /// <summary>One salience map for the target with the given method. Call while holding Gate.</summary>
     public SalienceResult Interpret(Datapoint d, string method, string target, ExplainerOptions options)
     {
+        if (!IsNative) return CustomInterpret(d, method, target, options);
         var started = System.Diagnostics.Stopwatch.StartNew();
         var explainer = Explainer();
         TextAttribution a;

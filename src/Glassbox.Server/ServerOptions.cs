@@ -5,8 +5,10 @@ namespace Glassbox.Server;
 /// <summary>A model to serve: a name for the API and a Hugging Face folder or Hub id.</summary>
 public sealed record ModelSource(string Name, string Source);
 
-/// <summary>A dataset to serve: a name for the API and a TSV/CSV/JSONL file named on the command line.</summary>
-public sealed record DatasetSource(string Name, string Path);
+/// <summary>A dataset to serve: a name for the API and a CSV/TSV/JSONL/Parquet file named on the command line.
+/// <paramref name="Columns"/> names the columns (--text-column, --label-column, --pair-column); null finds them by their
+/// usual names (sentence/text, label, pair/context, id).</summary>
+public sealed record DatasetSource(string Name, string Path, Glassbox.Models.Data.DataColumns? Columns = null);
 
 /// <summary>Everything the server needs; defaults are the command line's.</summary>
 public sealed class ServerOptions

@@ -45,7 +45,7 @@ public sealed class HttpModel : IExplainableModel, IDisposable
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
     private readonly HttpClient _client;
     private readonly bool _ownsClient;
-    private readonly Tokenizer _tokenizer;
+    private readonly Tokenizer? _tokenizer;
     private readonly HttpModelOptions _options;
     private IReadOnlyList<string>? _labels;
 
@@ -65,11 +65,12 @@ public sealed class HttpModel : IExplainableModel, IDisposable
     public HookSet? Hooks => null;
 
     /// <summary>Creates a model for <paramref name="url"/> (http or https). <paramref name="tokenizer"/> turns
-    /// token ids back into text; <paramref name="client"/> may be shared (its own Timeout is not used).</summary>
-    public HttpModel(string url, Tokenizer tokenizer, HttpModelOptions? options = null, HttpClient? client = null)
+    /// token ids back into text for <see cref="Predict"/> (without one, only <see cref="PredictTexts"/> works: serve it
+    /// with word-level perturbations through <see cref="Extensions.HttpTextModel"/>); <paramref name="client"/> may be
+    /// shared (its own Timeout is not used).</summary>
+    public HttpModel(string url, Tokenizer? tokenizer, HttpModelOptions? options = null, HttpClient? client = null)
     {
         ArgumentNullException.ThrowIfNull(url);
-        ArgumentNullException.ThrowIfNull(tokenizer);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             throw new ArgumentException($"'{url}' is not an http(s) URL; an HTTP model is given as http://host:port/path.", nameof(url));
         _options = options ?? new HttpModelOptions();
@@ -119,6 +120,8 @@ public sealed class HttpModel : IExplainableModel, IDisposable
     public Tensor Predict(ModelInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (_tokenizer is null)
+            throw new InvalidOperationException($"HTTP model '{Url}' was created without a tokenizer, so token ids cannot be turned back into text; give its tokenizer (--tokenizer DIR) or use word-level perturbations (HttpTextModel).");
         var texts = new (string, string?)[input.Batch];
         int s = input.SeqLength;
         for (int b = 0; b < input.Batch; b++)
