@@ -13,7 +13,8 @@ namespace Glassbox.Cli;
 
 internal static class ServeCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    /// <summary>The serve verb; <paramref name="ct"/> stops it and <paramref name="started"/> is told the URL (tests).</summary>
+    public static Command Create(TextWriter stdout, TextWriter stderr, CancellationToken ct = default, Action<Uri>? started = null)
     {
         var modelOption = new Option<string[]>("--model") { Description = "NAME=MODEL to serve under NAME: a model folder (Hugging Face layout) or Hub id, a FILE.onnx (with --tokenizer), or an http://HOST:PORT/PATH endpoint (docs/EXTENDING.md); repeat for more models", Required = true };
         var tokenizerOption = new Option<string[]>("--tokenizer") { Description = "DIR, or NAME=DIR: the tokenizer of the ONNX/HTTP model NAME (default: the files beside the .onnx; an HTTP model without one is explained word by word)" };
@@ -65,7 +66,7 @@ internal static class ServeCommand
                 var app = GlassboxApp.Create(options);
                 ServeModels.Register(app, models, tokenizers);
                 return app;
-            }, options, stdout, stderr, CancellationToken.None);
+            }, options, stdout, stderr, ct, started);
         });
         return command;
     }

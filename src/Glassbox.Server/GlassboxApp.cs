@@ -56,7 +56,12 @@ public sealed class GlassboxApp
     {
         CheckName(name, "model");
         ArgumentNullException.ThrowIfNull(model);
-        string kind = model is TokenizedTextModel t ? Describe(t.Model) : $"custom: {model.GetType().Name}";
+        string kind = model switch
+        {
+            TokenizedTextModel t => Describe(t.Model),
+            HttpTextModel => "http (black box)",
+            _ => $"custom: {model.GetType().Name}",
+        };
         // Validate now, so a bad spec fails at registration rather than at start.
         var host = ModelHost.FromSpec(name, model, model.GetType().FullName ?? model.GetType().Name, kind);
         _models.Add((name, () => host));

@@ -14,6 +14,7 @@ export interface TokenTag { index: number; token: string; tag: string; probabili
 export interface Prediction {
   task: string; tokens: string[]; truncated?: boolean; probabilities?: number[]; label?: string; labelIndex?: number; labels?: string[];
   value?: number; tags?: TokenTag[]; answer?: { text: string; start: number; end: number; score: number }; generatedText?: string;
+  spans?: { start: number; end: number; label: string; text: string }[];
 }
 export interface SalienceToken { token: string; start: number; end: number; sequence: number; special: boolean; score: number; raw: number }
 export interface SalienceWord { word: string; start: number; end: number; sequence: number; tokenIndices: number[]; score: number; raw: number }

@@ -55,6 +55,19 @@ export function renderPrediction(store: Store, d: Datapoint, p: Prediction): HTM
         context, h("div", { class: "gold" }, d.label ? `gold: ${d.label}` : ""));
       break;
     }
+    case "span-labeling": {
+      // Custom models declaring SpanLabels: the labelled spans marked in the text.
+      const text = h("p", { class: "context" });
+      let at = 0;
+      for (const s of [...(p.spans ?? [])].sort((a, b) => a.start - b.start)) {
+        if (s.start < at) continue;
+        text.append(d.text.slice(at, s.start), h("mark", { title: s.label }, d.text.slice(s.start, s.end), h("sub", {}, s.label)));
+        at = s.end;
+      }
+      text.append(d.text.slice(at));
+      box.append(h("div", { class: "predicted-label" }, "Spans: ", h("strong", { class: "pred-label" }, String(p.spans?.length ?? 0))), text);
+      break;
+    }
     default:
       box.append(h("div", { class: "predicted-label" }, "Generated:"), h("p", { class: "generated pred-label" }, h("span", { class: "prompt" }, d.text), p.generatedText ?? ""),
         h("div", { class: "gold" }, d.label ? `gold: ${d.label}` : ""));
