@@ -154,7 +154,9 @@ internal static class ConceptEndpoints
         // Single-label classifiers: TCAV's "examples of the class" and the tree's "explained class" need one class per input.
         if (m.Task != ServedTasks.Classification) return new State(null, [], null);
         var hierarchy = new HierarchyModule(HierarchyMethods, o.MaxHierarchySamples, o.MaxHierarchyWords);
-        if (m.Model is not { } native) return new State(null, [], new ConceptModules(null, hierarchy));
+        // Models served from a spec (ModelHost.Custom) have no hook points (TCAV) and the tree here runs on the native model: neither is listed.
+        if (!m.IsNative) return new State(null, [], null);
+        var native = m.Model;
         var tcav = new Tcav(native, m.Tokenizer, m.Labels);
         var hooks = tcav.HookPoints();
         var resid = hooks.Where(h => h.StartsWith("blocks.", StringComparison.Ordinal) && h.EndsWith(".hook_resid_post", StringComparison.Ordinal)).ToArray();

@@ -105,6 +105,9 @@ public sealed class CustomModelApiTests(CustomModelFixture f) : IClassFixture<Cu
         Assert.Equal("label", probs.GetProperty("parent").GetString());
         Assert.Equal("Embeddings", lexicon.GetProperty("outputSpec").GetProperty("features").GetProperty("type").GetString());
         Assert.False(lexicon.GetProperty("inputSpec").TryGetProperty("pair", out _));
+        // Modules that need hook points or a native model are not listed: TCAV/hierarchy, neighbours, explanation quality, LM views.
+        Assert.False(lexicon.TryGetProperty("concepts", out _));
+        Assert.Empty(Strings(lexicon.GetProperty("analysis").GetProperty("modules")));
 
         var opaque = await Model("opaque-sst2");
         Assert.Equal(["occlusion", "lime", "kernel-shap"], Strings(opaque.GetProperty("interpreters")));
