@@ -130,6 +130,7 @@ public sealed partial class GlassboxServer : IAsyncDisposable
         var url = new Uri(addresses.First());
         // Kestrel reports the bound address; show loopback as 127.0.0.1 so the URL can be opened.
         Url = new UriBuilder(url) { Host = url.Host is "[::]" or "0.0.0.0" or "+" or "*" ? "127.0.0.1" : url.Host }.Uri;
+        await WarmUpAsync(ct);
     }
 
     public Task WaitForShutdownAsync(CancellationToken ct = default) => _app?.WaitForShutdownAsync(ct) ?? Task.CompletedTask;

@@ -128,6 +128,39 @@ public sealed partial class GlassboxServer
         }
     }
 
+    /// <summary>
+    /// Runs the page's first requests once before the server is announced, so their one-time costs
+    /// (JIT of routing, JSON and the model's forward pass) are not paid while the user waits for the
+    /// first prediction: GET / and /api/info, one row of the first dataset, and one prediction per
+    /// non-generative model (called directly, so the server's counters and cache are untouched).
+    /// Failures are ignored: the real requests report them.
+    /// </summary>
+    private async Task WarmUpAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(60) };
+            using (await http.GetAsync("/", ct)) { }
+            using (await http.GetAsync("/api/info", ct)) { }
+            if (_data.All.FirstOrDefault() is { } first)
+                using (await http.GetAsync($"/api/dataset?name={Uri.EscapeDataString(first.Name)}&limit=1", ct)) { }
+            foreach (var m in _models.Values.Where(m => m.Task != ServedTasks.Generation))
+            {
+                await m.Gate.WaitAsync(ct);
+                try
+                {
+                    var p = await Task.Run(() => m.Predict(new Datapoint { Text = "a warm up sentence ." }, 0), ct);
+                    _ = System.Text.Json.JsonSerializer.Serialize(new PredictResponse(m.Name, [null], [p], 0), Json);
+                }
+                finally { m.Gate.Release(); }
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ApiException or ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            // the warm-up is an optimisation only
+        }
+    }
+
     /// <summary>One row of the job under the model's gate and the global work limit, but not the pending-request cap (a job is one client).</summary>
     private async Task<T> RunJobStep<T>(ModelHost m, Func<T> work, CancellationToken ct)
     {
