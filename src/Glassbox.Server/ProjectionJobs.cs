@@ -131,7 +131,7 @@ public sealed partial class GlassboxServer
     /// <summary>
     /// Runs the page's first requests once before the server is announced, so their one-time costs
     /// (JIT of routing, JSON and the model's forward pass) are not paid while the user waits for the
-    /// first prediction: GET / and /api/info, one row of the first dataset, and one prediction per
+    /// first prediction: GET / and /api/info, one row of the first dataset, and one prediction per native
     /// non-generative model (called directly, so the server's counters and cache are untouched).
     /// Failures are ignored: the real requests report them.
     /// </summary>
@@ -144,7 +144,7 @@ public sealed partial class GlassboxServer
             using (await http.GetAsync("/api/info", ct)) { }
             if (_data.All.FirstOrDefault() is { } first)
                 using (await http.GetAsync($"/api/dataset?name={Uri.EscapeDataString(first.Name)}&limit=1", ct)) { }
-            foreach (var m in _models.Values.Where(m => m.Task != ServedTasks.Generation))
+            foreach (var m in _models.Values.Where(m => m.IsNative && m.Task != ServedTasks.Generation))
             {
                 await m.Gate.WaitAsync(ct);
                 try
