@@ -200,6 +200,7 @@ public sealed partial class GlassboxServer : IAsyncDisposable
         MapProjectionJobs(app);
         app.MapPost("/api/generate", Handle(async c => await Generate(await Body<GenerateRequest>(c), c.RequestAborted)));
         app.MapConcepts(_models.Values, new ConceptServices(Model, _data, _options, (m, work, ct) => Run(m, work, ct), PredictSelection));
+        app.MapCompare(_models, _data, PredictSelection);
         app.MapGet("/api/datapoints", (HttpContext c) =>
         {
             var d = _data.Get(c.Request.Query["dataset"]);

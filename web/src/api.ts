@@ -156,3 +156,16 @@ export const exampleApi = {
   quality: (model: string, input: Datapoint, methods: string[], target: string, signal?: AbortSignal) =>
     call<QualityResponse>("POST", "/api/quality", { model, input: { text: input.text, label: input.label ?? null }, methods, target }, signal),
 };
+
+export interface ModelSliceScores { model: string; accuracy: number; macroF1: number }
+export interface PairSliceScores {
+  first: string; second: string; agreement: number; kappa?: number; bothCorrect: number; onlyFirstCorrect: number; onlySecondCorrect: number; bothWrong: number;
+  mcNemarPValue: number; onlyFirstCorrectIds: string[]; onlySecondCorrectIds: string[];
+}
+export interface CompareSlice { slice: string; count: number; ids: string[]; models: ModelSliceScores[]; pairs: PairSliceScores[]; note?: string }
+export interface CompareResponse { models: string[]; dataset: string; labels: string[]; skipped: number; disagreements: string[]; slices: CompareSlice[] }
+
+export const compareApi = {
+  compare: (models: string[], dataset: string, facet: string | null, signal?: AbortSignal) =>
+    call<CompareResponse>("POST", "/api/compare", { models, dataset, facet }, signal),
+};

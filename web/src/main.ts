@@ -10,6 +10,7 @@ import { hasModule } from "./api";
 import { lmModule } from "./lm";
 import { neighboursModule } from "./tda";
 import { qualityModule } from "./quality";
+import { compareControl, comparisonModule, navigate, predictCompared, shownModels } from "./compare";
 import { clear, h } from "./dom";
 import { editorModule } from "./editor";
 import { predictionsModule } from "./predictions";
@@ -31,8 +32,9 @@ async function start(): Promise<void> {
     return;
   }
   const url = readUrl();
-  store.model = store.info.models.find((m) => m.name === url.model) ?? store.info.models[0];
-  const compatible = store.info.datasets.filter((d) => d.compatibleModels.includes(store.model.name));
+  store.model = store.info.models.find((m) => m.name === (url.models?.[0] ?? url.model)) ?? store.info.models[0];
+  store.models = shownModels(store.info, store.model, url.models);
+  const compatible = store.info.datasets.filter((d) => store.models.every((m) => d.compatibleModels.includes(m.name)));
   store.dataset = (compatible.find((d) => d.name === url.dataset) ?? compatible[0])?.name ?? null;
   store.methods = (url.methods ?? []).filter((m) => store.model.interpreters.includes(m));
 
@@ -46,15 +48,15 @@ async function start(): Promise<void> {
   clear(root);
   root.append(header(store), layout(store));
   store.syncUrl();
-  void predictAll(store);
-  store.on("examples", () => void predictAdded(store));
+  void predictAll(store).then(() => predictCompared(store));
+  store.on("examples", () => { void predictAdded(store); void predictCompared(store); });
 }
 
 function header(store: Store): HTMLElement {
   const modelSel = h("select", { class: "model-select", "aria-label": "model", onchange: () => switchTo({ model: modelSel.value }) });
   for (const m of store.info.models) modelSel.append(h("option", { value: m.name, selected: m.name === store.model.name }, `${m.name} (${m.task})`));
-  const dataSel = h("select", { class: "dataset-select", "aria-label": "dataset", onchange: () => switchTo({ model: store.model.name, dataset: dataSel.value }) });
-  for (const d of store.info.datasets.filter((d) => d.compatibleModels.includes(store.model.name)))
+  const dataSel = h("select", { class: "dataset-select", "aria-label": "dataset", onchange: () => navigate(store, store.models.map((m) => m.name), dataSel.value) });
+  for (const d of store.info.datasets.filter((d) => store.models.every((m) => d.compatibleModels.includes(m.name))))
     dataSel.append(h("option", { value: d.name, selected: d.name === store.dataset }, `${d.name} (${d.size})`));
   const progress = h("div", { class: "progress", role: "progressbar", hidden: true }, h("div", { class: "fill" }), h("span", { class: "label" }));
   store.on("progress", () => {
@@ -65,7 +67,7 @@ function header(store: Store): HTMLElement {
       progress.querySelector(".label")!.textContent = `${p.label} ${p.done}/${p.total}`;
     }
   });
-  return h("header", { class: "top" }, h("h1", {}, "Glassbox"), h("label", {}, "model ", modelSel),
+  return h("header", { class: "top" }, h("h1", {}, "Glassbox"), h("label", {}, "model ", modelSel), compareControl(store),
     store.info.datasets.length ? h("label", {}, "dataset ", dataSel) : null,
     h("span", { class: "arch" }, `${store.model.architecture} · ${store.model.task}`), progress);
 }
@@ -95,6 +97,7 @@ function layout(store: Store): HTMLElement {
   if (hasModule(m, "nearest-examples")) right.append(neighboursModule(store));
   if (hasModule(m, "explanation-quality")) right.append(qualityModule(store));
   if (store.dataset && m.concepts?.tcav) left.append(tcavModule(store));
+  if (store.dataset && store.models.length > 1 && m.task === "classification") left.append(comparisonModule(store));
   return h("main", { class: "layout" }, left, right);
 }
 

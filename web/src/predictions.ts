@@ -2,6 +2,7 @@
 // model's output type: class probabilities, multi-label scores with the 0.5 threshold, a
 // regression value, a tag per token, a QA span in its context, or generated text; gold beside predicted.
 import { api, asInput, type Datapoint, type Prediction } from "./api";
+import { datapointDiff } from "./compare";
 import { clear, fmt, h, panel } from "./dom";
 import { goldIndex, type Store } from "./state";
 
@@ -76,11 +77,12 @@ export function renderPrediction(store: Store, d: Datapoint, p: Prediction): HTM
   return box;
 }
 
-export async function predictOne(store: Store, d: Datapoint, signal?: AbortSignal): Promise<Prediction> {
-  const cached = d.id ? store.predictions.get(d.id) : undefined;
+export async function predictOne(store: Store, d: Datapoint, signal?: AbortSignal, model = store.model.name): Promise<Prediction> {
+  const known = store.predictionsOf(model);
+  const cached = d.id ? known.get(d.id) : undefined;
   if (cached) return cached;
-  const r = await api.predict(store.model.name, [asInput(d)], signal);
-  if (d.id) store.predictions.set(d.id, r.predictions[0]);
+  const r = await api.predict(model, [asInput(d)], signal);
+  if (d.id) known.set(d.id, r.predictions[0]);
   return r.predictions[0];
 }
 
@@ -97,17 +99,26 @@ export function predictionsModule(store: Store): HTMLElement {
     const shown: [string, Datapoint][] = [["selected", sel]];
     const pin = store.pinned;
     if (pin && pin.id !== sel.id) shown.push(["pinned reference", pin]);
-    const cols = h("div", { class: "compare" });
-    body.append(cols);
+    // One model: the datapoints side by side. Several (compare.ts): one row per datapoint, one column per model.
+    const models = store.models.length > 1 ? store.models.map((m) => m.name) : [store.model.name];
+    let cols = h("div", { class: "compare" });
+    if (models.length === 1) body.append(cols);
     for (const [title, d] of shown) {
-      const col = h("div", { class: "compare-col" }, h("h3", {}, `${title} · ${d.id}`), h("p", { class: "hint" }, "predicting…"));
-      cols.append(col);
-      try {
-        const p = await predictOne(store, d, signal);
-        col.lastElementChild!.replaceWith(renderPrediction(store, d, p));
-      } catch (e) {
-        if (!signal.aborted) col.lastElementChild!.replaceWith(h("p", { class: "error" }, (e as Error).message));
+      if (models.length > 1) body.append(h("h3", { class: "datapoint-title" }, `${title} · ${d.id}`), cols = h("div", { class: "compare models" }));
+      for (const model of models) {
+        const col = h("div", { class: "compare-col", "data-model": model }, h("h3", {}, models.length > 1 ? model : `${title} · ${d.id}`), h("p", { class: "hint" }, "predicting…"));
+        cols.append(col);
+        try {
+          const p = await predictOne(store, d, signal, model);
+          col.lastElementChild!.replaceWith(renderPrediction(store, d, p));
+        } catch (e) {
+          if (!signal.aborted) col.lastElementChild!.replaceWith(h("p", { class: "error" }, (e as Error).message));
+        }
       }
+    }
+    if (pin && pin.id !== sel.id && !signal.aborted) {
+      const diff = await datapointDiff(store, pin, sel, (d, model) => predictOne(store, d, signal, model));
+      if (!signal.aborted) body.append(diff);
     }
   }
   store.on("selection", () => void update());

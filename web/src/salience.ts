@@ -19,7 +19,10 @@ export function salienceModule(store: Store): HTMLElement {
   let granularity: "token" | "word" = "token";
   let target: string | null = null;
   let targets: string[] = [];
+  // Keyed by method (one model) or model + "\u0000" + method (models compared: one block per model).
   const results = new Map<string, SalienceResult | string>();
+  const models = store.models.length > 1 ? store.models : [store.model];
+  const key = (model: string, m: string) => (models.length > 1 ? `${model}\u0000${m}` : m);
   let ctrl: AbortController | null = null;
 
   const targetSel = h("select", { class: "target", "aria-label": "target", onchange: () => { target = targetSel.value; results.clear(); void runAll(true); } });
@@ -44,20 +47,23 @@ export function salienceModule(store: Store): HTMLElement {
     ctrl?.abort();
     ctrl = new AbortController();
     const signal = ctrl.signal;
-    const todo = store.methods.filter((m) => force || !results.has(m));
+    const todo = store.methods.flatMap((m) => models.map((model) => ({ m, model: model.name, k: key(model.name, m) }))).filter((t) => force || !results.has(t.k));
     draw();
-    for (const m of todo) {
-      results.set(m, "running…");
+    for (const { m, model, k } of todo) {
+      if (!models.find((x) => x.name === model)!.interpreters.includes(m)) { results.set(k, `${m} is not available for ${model}`); continue; }
+      results.set(k, "running…");
       draw();
       try {
-        const r: InterpretResponse = await api.interpret(store.model.name, asInput(d), [m], target, signal);
-        targets = r.targets;
-        if (target === null || !targets.includes(target)) target = r.target;
-        syncTargets();
-        results.set(m, r.results[0]);
+        const r: InterpretResponse = await api.interpret(model, asInput(d), [m], target, signal);
+        if (model === store.model.name) {
+          targets = r.targets;
+          if (target === null || !targets.includes(target)) target = r.target;
+          syncTargets();
+        }
+        results.set(k, r.results[0]);
       } catch (e) {
         if (signal.aborted) return;
-        results.set(m, `error: ${(e as Error).message}`);
+        results.set(k, `error: ${(e as Error).message}`);
       }
       draw();
     }
@@ -75,22 +81,30 @@ export function salienceModule(store: Store): HTMLElement {
   function draw(): void {
     clear(rows);
     for (const m of store.methods) {
-      const r = results.get(m);
       const row = h("div", { class: "salience-row", "data-method": m }, h("div", { class: "method-name", title: TITLES[m] ?? m }, m));
-      if (r === undefined) row.append(h("span", { class: "hint" }, "not run"));
-      else if (typeof r === "string") row.append(h("span", { class: r.startsWith("error") ? "error" : "hint" }, r));
-      else {
-        const line = h("div", { class: "tokens" });
-        const items = granularity === "word"
-          ? r.words.map((w) => ({ text: w.word, score: w.score, special: false }))
-          : r.tokens.map((t) => ({ text: t.token, score: t.score, special: t.special }));
-        for (const it of items) {
-          line.append(h("span", { class: "tok" + (it.special ? " special" : ""), style: `background:${salienceColor(it.score)}`, title: `${it.text}: ${fmt(it.score)}` }, it.text));
-        }
-        row.append(line, h("span", { class: "meta" }, `${r.target} · ${fmt(r.seconds, 2)} s` + (r.convergenceDelta !== undefined ? ` · δ ${fmt(r.convergenceDelta, 4)}` : "")));
-        if (r.warnings.length) row.title = r.warnings.join("\n");
+      if (models.length === 1) drawResult(row, results.get(m));
+      else for (const model of models) {
+        const block = h("div", { class: "salience-model", "data-model": model.name }, h("div", { class: "model-name" }, model.name));
+        drawResult(block, results.get(key(model.name, m)));
+        row.append(block);
       }
       rows.append(row);
+    }
+  }
+
+  function drawResult(row: HTMLElement, r: SalienceResult | string | undefined): void {
+    if (r === undefined) row.append(h("span", { class: "hint" }, "not run"));
+    else if (typeof r === "string") row.append(h("span", { class: r.startsWith("error") ? "error" : "hint" }, r));
+    else {
+      const line = h("div", { class: "tokens" });
+      const items = granularity === "word"
+        ? r.words.map((w) => ({ text: w.word, score: w.score, special: false }))
+        : r.tokens.map((t) => ({ text: t.token, score: t.score, special: t.special }));
+      for (const it of items) {
+        line.append(h("span", { class: "tok" + (it.special ? " special" : ""), style: `background:${salienceColor(it.score)}`, title: `${it.text}: ${fmt(it.score)}` }, it.text));
+      }
+      row.append(line, h("span", { class: "meta" }, `${r.target} · ${fmt(r.seconds, 2)} s` + (r.convergenceDelta !== undefined ? ` · δ ${fmt(r.convergenceDelta, 4)}` : "")));
+      if (r.warnings.length) row.title = r.warnings.join("\n");
     }
   }
 

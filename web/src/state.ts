@@ -2,17 +2,18 @@
 // live in the URL hash, so a view can be shared by copying the address.
 import type { Datapoint, Info, ModelInfo, Prediction } from "./api";
 
-export interface UrlState { model?: string; dataset?: string; sel?: string; pin?: string; methods?: string[]; hide?: string[] }
+export interface UrlState { model?: string; models?: string[]; dataset?: string; sel?: string; pin?: string; methods?: string[]; hide?: string[] }
 
 export function readUrl(): UrlState {
   const p = new URLSearchParams(location.hash.replace(/^#/, ""));
   const list = (k: string) => (p.get(k) ? p.get(k)!.split(",").filter(Boolean) : undefined);
-  return { model: p.get("model") ?? undefined, dataset: p.get("dataset") ?? undefined, sel: p.get("sel") ?? undefined, pin: p.get("pin") ?? undefined, methods: list("methods"), hide: list("hide") };
+  return { model: p.get("model") ?? undefined, models: list("models"), dataset: p.get("dataset") ?? undefined, sel: p.get("sel") ?? undefined, pin: p.get("pin") ?? undefined, methods: list("methods"), hide: list("hide") };
 }
 
 export function writeUrl(s: UrlState): void {
   const p = new URLSearchParams();
-  if (s.model) p.set("model", s.model);
+  if (s.models && s.models.length > 1) p.set("models", s.models.join(","));
+  else if (s.model) p.set("model", s.model);
   if (s.dataset) p.set("dataset", s.dataset);
   if (s.sel) p.set("sel", s.sel);
   if (s.pin) p.set("pin", s.pin);
@@ -39,6 +40,15 @@ export class Store {
   /** Rows chosen from a confusion-matrix cell; the table shows only these until cleared. */
   cellFilter: { label: string; ids: Set<string> } | null = null;
   private listeners = new Map<string, Set<Listener>>();
+  /** Models shown side by side (compare.ts); the first is `model`. One model unless the URL says models=a,b. */
+  models: ModelInfo[] = [];
+  private otherPredictions = new Map<string, Map<string, Prediction>>();
+  /** Predictions of any shown model by datapoint id (the current model's map is `predictions`). */
+  predictionsOf(model: string): Map<string, Prediction> {
+    if (model === this.model.name) return this.predictions;
+    if (!this.otherPredictions.has(model)) this.otherPredictions.set(model, new Map());
+    return this.otherPredictions.get(model)!;
+  }
 
   on(topic: string, f: Listener): void {
     if (!this.listeners.has(topic)) this.listeners.set(topic, new Set());
@@ -58,7 +68,7 @@ export class Store {
   pin(id: string | null): void { this.pinnedId = id; this.emit("pin"); }
 
   syncUrl(): void {
-    writeUrl({ model: this.model?.name, dataset: this.dataset ?? undefined, sel: this.selectedId ?? undefined, pin: this.pinnedId ?? undefined, methods: this.methods });
+    writeUrl({ model: this.model?.name, models: this.models.map((m) => m.name), dataset: this.dataset ?? undefined, sel: this.selectedId ?? undefined, pin: this.pinnedId ?? undefined, methods: this.methods });
   }
 }
 

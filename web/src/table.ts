@@ -5,6 +5,7 @@
 import type { Datapoint } from "./api";
 import { clear, h, panel, fmt } from "./dom";
 import { goldIndex, type Store } from "./state";
+import { modelsDisagree } from "./compare";
 
 const ROW = 28;
 
@@ -15,12 +16,13 @@ export function dataTable(store: Store): HTMLElement {
   let sortDir = 1;
   let filter = "";
   let starredOnly = false;
+  let disagreeOnly = false;
   let rows: Datapoint[] = [];
   const index = new Map<string, number>();
 
   const hasPair = store.examples.some((e) => e.pair);
-  const predicted = (d: Datapoint): string | number => {
-    const p = store.predictions.get(d.id ?? "");
+  const predictedBy = (model: string) => (d: Datapoint): string | number => {
+    const p = store.predictionsOf(model).get(d.id ?? "");
     if (!p) return "";
     if (p.value !== undefined) return p.value;
     if (p.answer) return p.answer.text;
@@ -28,6 +30,9 @@ export function dataTable(store: Store): HTMLElement {
     if (p.tags) return p.tags.filter((t) => !t.special && t.tag !== "O").map((t) => t.tag).join(" ");
     return p.label ?? "";
   };
+  const predicted = predictedBy(store.model.name);
+  // Models compared (compare.ts): one prediction column per model, titled by its name.
+  const others = store.models.slice(1).map((m) => ({ key: `pred:${m.name}`, title: m.name, value: predictedBy(m.name), width: "7em" }));
   const score = (d: Datapoint): number | string => {
     const p = store.predictions.get(d.id ?? "");
     return p?.probabilities && p.labelIndex !== undefined ? p.probabilities[p.labelIndex] : "";
@@ -38,8 +43,9 @@ export function dataTable(store: Store): HTMLElement {
     { key: "text", title: "text", value: (d) => d.text, width: "1fr" },
     ...(hasPair ? [{ key: "pair", title: "pair", value: (d: Datapoint) => d.pair ?? "", width: "1fr" }] : []),
     { key: "label", title: "label", value: (d) => goldName(d), width: "6em" },
-    { key: "predicted", title: "predicted", value: predicted, width: "7em" },
+    { key: "predicted", title: others.length ? store.model.name : "predicted", value: predicted, width: "7em" },
     { key: "score", title: "score", value: score, width: "4.5em" },
+    ...others,
   ];
   function goldName(d: Datapoint): string {
     const gi = goldIndex(store.model.labels, d.label);
@@ -50,6 +56,9 @@ export function dataTable(store: Store): HTMLElement {
   const filterBox = h("input", { type: "search", placeholder: "filter: words, or /regex/", class: "filter", "aria-label": "filter rows" });
   const count = h("span", { class: "count" });
   const starToggle = h("label", {}, h("input", { type: "checkbox", onchange: (e: Event) => { starredOnly = (e.target as HTMLInputElement).checked; refresh(); } }), " starred only");
+  const disagreeToggle = store.models.length > 1
+    ? h("label", { class: "disagree-toggle" }, h("input", { type: "checkbox", onchange: (e: Event) => { disagreeOnly = (e.target as HTMLInputElement).checked; refresh(); } }), " models disagree")
+    : null;
   const cellChip = h("button", { class: "chip", hidden: true, title: "clear the confusion-matrix filter", onclick: () => { store.cellFilter = null; store.emit("examples"); } });
   const exportBtn = h("button", { onclick: () => exportCsv() }, "Export CSV");
   const header = h("div", { class: "row head", style: `grid-template-columns:${template}` });
@@ -93,7 +102,8 @@ export function dataTable(store: Store): HTMLElement {
     filterBox.title = typeof m === "string" ? m : "";
     const keep = typeof m === "string" ? () => true : m;
     const cell = store.cellFilter;
-    rows = store.examples.filter((d) => keep(d) && (!starredOnly || store.starred.has(d.id ?? "")) && (!cell || cell.ids.has(d.id ?? "")));
+    rows = store.examples.filter((d) => keep(d) && (!starredOnly || store.starred.has(d.id ?? "")) && (!cell || cell.ids.has(d.id ?? ""))
+      && (!disagreeOnly || modelsDisagree(store, d.id ?? "") === true));
     cellChip.hidden = !cell;
     cellChip.textContent = cell ? `× ${cell.label}` : "";
     const col = columns.find((c) => c.key === sortKey)!;
@@ -134,7 +144,7 @@ export function dataTable(store: Store): HTMLElement {
     );
     for (const c of columns) {
       const v = c.value(d);
-      el.append(h("div", { class: `cell c-${c.key}`, title: String(v) }, typeof v === "number" && c.key === "score" ? fmt(v) : typeof v === "number" && c.key === "predicted" ? fmt(v) : String(v)));
+      el.append(h("div", { class: `cell c-${c.key}`, title: String(v) }, typeof v === "number" && c.key === "score" ? fmt(v) : typeof v === "number" && (c.key === "predicted" || c.key.startsWith("pred:")) ? fmt(v) : String(v)));
     }
     return el;
   }
@@ -151,6 +161,7 @@ export function dataTable(store: Store): HTMLElement {
   }
 
   store.on("predictions", () => refresh());
+  store.on("compare-predictions", () => refresh());
   store.on("examples", () => refresh());
   function reveal(): void {
     const i = rows.findIndex((r) => r.id === store.selectedId);
@@ -163,5 +174,5 @@ export function dataTable(store: Store): HTMLElement {
   queueMicrotask(() => { refresh(); requestAnimationFrame(reveal); });
   new ResizeObserver(() => render()).observe(viewport);
 
-  return panel("data-table", "Data table", h("div", { class: "toolbar" }, filterBox, starToggle, cellChip, exportBtn, count), h("div", { class: "table" }, header, viewport));
+  return panel("data-table", "Data table", h("div", { class: "toolbar" }, filterBox, starToggle, disagreeToggle, cellChip, exportBtn, count), h("div", { class: "table" }, header, viewport));
 }
