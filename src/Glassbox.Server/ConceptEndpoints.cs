@@ -64,12 +64,16 @@ public sealed record TcavRequest
 /// <param name="RandomScores">Each random-vs-random run's score (the null distribution).</param>
 /// <param name="RandomMean">Mean of RandomScores.</param>
 /// <param name="RandomStd">Standard deviation of RandomScores.</param>
-/// <param name="PValue">Two-sided t-test p-value of the run scores against the random ones (null if undefined).</param>
+/// <param name="PValue">The library's significance p-value (the larger of the score and CAV-accuracy tests by default; null if undefined).</param>
 /// <param name="Significant">PValue &lt; alpha.</param>
 /// <param name="CavAccuracy">Mean held-out accuracy of the concept's CAVs.</param>
 /// <param name="Summary">The result in words, with its significance.</param>
+/// <param name="ScorePValue">Two-sided t-test p-value of the run scores against the random ones (Kim et al.'s test).</param>
+/// <param name="CavPValue">One-sided p-value that the concept's CAVs are more accurate than random concepts' (the layer represents it).</param>
+/// <param name="RandomCavAccuracy">Mean held-out accuracy of the random-vs-random CAVs.</param>
 public sealed record TcavLayerResult(string Layer, double Score, double ScoreStd, IReadOnlyList<double> RunScores, IReadOnlyList<double> RandomScores,
-    double RandomMean, double RandomStd, double? PValue, bool Significant, double CavAccuracy, string Summary);
+    double RandomMean, double RandomStd, double? PValue, bool Significant, double CavAccuracy, string Summary,
+    double? ScorePValue, double? CavPValue, double? RandomCavAccuracy);
 
 /// <summary>Answer of POST /api/tcav.</summary>
 public sealed record TcavResponse(string Model, string Dataset, string Concept, string? Negative, string ClassName, int ClassIndex,
@@ -102,7 +106,7 @@ public sealed record HierarchyResponse(string Model, string Text, IReadOnlyList<
     double Seconds);
 
 /// <summary>TCAV as /api/info lists it for a model: the hook points it accepts and the bounds.</summary>
-public sealed record TcavModule(IReadOnlyList<string> Layers, IReadOnlyList<string> DefaultLayers, int MinConceptExamples, int MaxRuns, int MaxLayers);
+public sealed record TcavModule(IReadOnlyList<string> Layers, IReadOnlyList<string> DefaultLayers, int MinConceptExamples, int DefaultRuns, int MaxRuns, int MaxLayers);
 
 /// <summary>The phrase tree as /api/info lists it for a model.</summary>
 public sealed record HierarchyModule(IReadOnlyList<string> Methods, int MaxSamples, int MaxWords);
@@ -127,6 +131,8 @@ internal sealed record ConceptServices(
 internal static class ConceptEndpoints
 {
     private const int MinConceptExamples = 10;
+    /// <summary>The library's default number of runs.</summary>
+    private static readonly int DefaultRuns = new TcavOptions { Layer = "" }.Runs;
     private static readonly string[] HierarchyMethods = ["soc", "agglomerative"];
 
     private sealed class State(Tcav? tcav, IReadOnlyList<string> hookPoints, ConceptModules? modules)
@@ -160,7 +166,8 @@ internal static class ConceptEndpoints
         var tcav = new Tcav(native, m.Tokenizer, m.Labels);
         var hooks = tcav.HookPoints();
         var resid = hooks.Where(h => h.StartsWith("blocks.", StringComparison.Ordinal) && h.EndsWith(".hook_resid_post", StringComparison.Ordinal)).ToArray();
-        var module = new TcavModule(hooks, resid.TakeLast(Math.Min(4, o.MaxTcavLayers)).ToArray(), MinConceptExamples, o.MaxTcavRuns, o.MaxTcavLayers);
+        var module = new TcavModule(hooks, resid.TakeLast(Math.Min(4, o.MaxTcavLayers)).ToArray(), MinConceptExamples,
+            Math.Min(DefaultRuns, o.MaxTcavRuns), o.MaxTcavRuns, o.MaxTcavLayers);
         return new State(tcav, hooks, new ConceptModules(module, hierarchy));
     }
 
@@ -198,7 +205,7 @@ internal static class ConceptEndpoints
                 throw new ApiException(400, "unknown_layer", $"'{layer}' is not a hook point of model '{m.Name}'; valid ones are: {string.Join(", ", state.HookPoints)}.");
         if (layers.Distinct(StringComparer.Ordinal).Count() != layers.Count)
             throw new ApiException(400, "bad_input", "'layers' names a hook point twice.");
-        int runs = req.Runs ?? 10;
+        int runs = req.Runs ?? Math.Min(DefaultRuns, s.Options.MaxTcavRuns);
         if (runs < 2 || runs > s.Options.MaxTcavRuns)
             throw new ApiException(400, "bad_input", $"runs must be between 2 (the t-test needs two) and {s.Options.MaxTcavRuns}, not {runs}.");
         double alpha = req.Alpha ?? 0.05;
@@ -252,8 +259,8 @@ internal static class ConceptEndpoints
                 ? tcav.Run(conceptName, conceptTexts, pool, classExamples, classIndex, o)
                 : tcav.RunRelative(conceptName, conceptTexts, negativeName!, negativeTexts, pool, classExamples, classIndex, o)), ct);
             results.Add(new TcavLayerResult(r.Layer, r.Score, r.ScoreStd, r.RunScores, r.RandomScores, r.RandomScores.Average(),
-                Statistics.StandardDeviation(r.RandomScores), double.IsFinite(r.PValue) ? r.PValue : null, r.Significant, r.CavAccuracy,
-                ExplanationSummary.Describe(r)));
+                Statistics.StandardDeviation(r.RandomScores), OrNull(r.PValue), r.Significant, r.CavAccuracy,
+                ExplanationSummary.Describe(r), OrNull(r.ScorePValue), OrNull(r.CavPValue), OrNull(r.RandomCavAccuracy)));
         }
         return new TcavResponse(m.Name, d.Name, conceptName, negativeName, m.Labels[classIndex], classIndex, from, concept.Count, negative?.Count,
             classExamples.Count, pooling == Pooling.Mean ? "mean" : "cls", runs, seed, alpha, results, started.Elapsed.TotalSeconds);
@@ -309,6 +316,8 @@ internal static class ConceptEndpoints
         new(n.Start, n.End, n.Text, Finite(n.Score), Finite(n.Interaction), n.Children.Select(Node).ToArray());
 
     private static double Finite(double v) => double.IsFinite(v) ? v : 0;
+
+    private static double? OrNull(double v) => double.IsFinite(v) ? v : null;
 
     /// <summary>Runs <paramref name="work"/> with a hook on the embeddings that stops it at the next forward pass once the client is gone.</summary>
     private static object Cancellable(ModelHost m, CancellationToken ct, Func<object> work)

@@ -80,6 +80,9 @@ public sealed class ConceptApiTests(ServerFixture f)
             Assert.Equal(expected.CavAccuracy, got.GetProperty("cavAccuracy").GetDouble(), 12);
             Assert.Equal(ExplanationSummary.Describe(expected), got.GetProperty("summary").GetString());
             Assert.Equal(expected.Significant, got.GetProperty("pValue").GetDouble() < 0.05);
+            Assert.Equal(expected.ScorePValue, got.GetProperty("scorePValue").GetDouble(), 12);
+            Assert.Equal(expected.CavPValue, got.GetProperty("cavPValue").GetDouble(), 12);
+            Assert.Equal(expected.RandomCavAccuracy, got.GetProperty("randomCavAccuracy").GetDouble(), 12);
         }
     }
 
@@ -121,6 +124,7 @@ public sealed class ConceptApiTests(ServerFixture f)
         Assert.Equal(new Tcav(s_direct.Value.Model, s_direct.Value.Tokenizer, await Labels()).HookPoints(), layers);
         Assert.Equal(Layers, tcav.GetProperty("defaultLayers").EnumerateArray().Select(l => l.GetString()));
         Assert.Equal(10, tcav.GetProperty("minConceptExamples").GetInt32());
+        Assert.Equal(new TcavOptions { Layer = "" }.Runs, tcav.GetProperty("defaultRuns").GetInt32()); // the library's default
         Assert.Equal(["soc", "agglomerative"], models["sst2"].GetProperty("concepts").GetProperty("hierarchy").GetProperty("methods").EnumerateArray().Select(x => x.GetString()));
         foreach (var name in new[] { "ner", "qa", "gpt2", "regression", "multilabel" })
             Assert.False(models[name].TryGetProperty("concepts", out _), $"{name} lists concept modules");

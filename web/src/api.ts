@@ -99,7 +99,7 @@ export const facetApi = {
 };
 
 // Concepts (src/Glassbox.Server/ConceptEndpoints.cs): TCAV and the phrase tree.
-export interface TcavModuleInfo { layers: string[]; defaultLayers: string[]; minConceptExamples: number; maxRuns: number; maxLayers: number }
+export interface TcavModuleInfo { layers: string[]; defaultLayers: string[]; minConceptExamples: number; defaultRuns: number; maxRuns: number; maxLayers: number }
 export interface HierarchyModuleInfo { methods: string[]; maxSamples: number; maxWords: number }
 export interface ConceptModules { tcav?: TcavModuleInfo; hierarchy?: HierarchyModuleInfo }
 // Merged into ModelInfo above: /api/info lists the concept modules a model supports.
@@ -111,6 +111,7 @@ export interface TcavRequest {
 export interface TcavLayerResult {
   layer: string; score: number; scoreStd: number; runScores: number[]; randomScores: number[]; randomMean: number; randomStd: number;
   pValue?: number; significant: boolean; cavAccuracy: number; summary: string;
+  scorePValue?: number; cavPValue?: number; randomCavAccuracy?: number;
 }
 export interface TcavResponse {
   model: string; dataset: string; concept: string; negative?: string; className: string; classIndex: number; classExamplesFrom: string;

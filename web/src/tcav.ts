@@ -48,7 +48,7 @@ export function tcavModule(store: Store): HTMLElement {
   const layerSel = h("select", { class: "tcav-layers", multiple: true, size: Math.min(8, info.layers.length), "aria-label": "layers" },
     ...info.layers.map((l) => h("option", { value: l, selected: info.defaultLayers.includes(l) }, l)));
   const pooling = h("select", { class: "tcav-pooling", "aria-label": "pooling" }, h("option", { value: "cls" }, "CLS"), h("option", { value: "mean" }, "mean"));
-  const runs = h("input", { type: "number", class: "tcav-runs", min: 2, max: info.maxRuns, value: Math.min(10, info.maxRuns), "aria-label": "runs" });
+  const runs = h("input", { type: "number", class: "tcav-runs", min: 2, max: info.maxRuns, value: info.defaultRuns, "aria-label": "runs" });
   const seed = h("input", { type: "number", class: "tcav-seed", value: 0, "aria-label": "seed" });
   const runBtn = h("button", { class: "tcav-run" }, "Run TCAV");
   const cancelBtn = h("button", { class: "tcav-cancel", hidden: true }, "Cancel");
@@ -120,6 +120,8 @@ export function tcavModule(store: Store): HTMLElement {
     }
   }
 
+  const pv = (p: number | undefined | null): string => p === undefined || p === null ? "–" : p < 0.001 ? "< 0.001" : fmt(p, 3);
+
   function draw(r: TcavResponse): void {
     clear(results);
     status.textContent = `'${r.concept}'${r.negative ? ` vs '${r.negative}'` : ""} (${r.conceptExamples} rows) · class ${r.className} scored on ${r.classExamples} ${r.classExamplesFrom === "gold" ? "labelled" : "predicted"} rows · ${r.runs} runs · seed ${r.seed} · ${fmt(r.seconds, 1)} s`;
@@ -132,13 +134,14 @@ export function tcavModule(store: Store): HTMLElement {
         h("td", { class: "score num", title: `runs: ${x.runScores.map((v) => fmt(v, 2)).join(", ")}` },
           h("div", { class: "tcav-bar" }, h("div", { style: `width:${(100 * x.score).toFixed(1)}%` })), `${fmt(x.score)} ± ${fmt(x.scoreStd, 2)}`),
         h("td", { class: "random num", title: `random runs: ${x.randomScores.map((v) => fmt(v, 2)).join(", ")}` }, `${fmt(x.randomMean)} ± ${fmt(x.randomStd, 2)}`),
-        h("td", { class: "p num" }, x.pValue === undefined || x.pValue === null ? "–" : x.pValue < 0.001 ? "< 0.001" : fmt(x.pValue, 3)),
+        h("td", { class: "p num", title: `score t-test p = ${pv(x.scorePValue)}; CAV-accuracy test p = ${pv(x.cavPValue)} (the p-value shown is the larger)` }, pv(x.pValue)),
         h("td", { class: "sig", title: x.significant ? `p < ${r.alpha}` : `p ≥ ${r.alpha}: not distinguishable from random concepts` }, x.significant ? "✓" : "✗"),
-        h("td", { class: "acc num" }, fmt(x.cavAccuracy, 2))),
+        h("td", { class: "acc num", title: "held-out accuracy of the concept's CAVs (random concepts' CAVs in brackets)" },
+          fmt(x.cavAccuracy, 2) + (x.randomCavAccuracy !== undefined && x.randomCavAccuracy !== null ? ` (${fmt(x.randomCavAccuracy, 2)})` : ""))),
         // The result in words, under its numbers.
         h("tr", { class: "tcav-sentence", "data-layer": x.layer }, h("td", { class: "summary", colspan: 6 }, x.summary)));
     }
-    results.append(t, h("p", { class: "hint" }, "A score is significant only when the t-test separates the concept's runs from random-vs-random runs; a score near the random mean means no effect."));
+    results.append(t, h("p", { class: "hint" }, "A score is significant only when the t-test separates the concept's runs from random-vs-random runs and its CAVs beat random concepts' CAVs on held-out rows (hover the p-value for both tests); a score near the random mean means no effect."));
   }
 
   runBtn.addEventListener("click", () => void run());
