@@ -24,9 +24,14 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Glassbox.Server;
 
-/// <summary>The state of a projection job as GET /api/project/jobs/{id} returns it.</summary>
+/// <summary>The state of a projection job as GET /api/project/jobs/{id} returns it. <c>Stages</c> lists every stage the
+/// job has entered so far, in order, with the seconds since the job started at which it began (a poller that
+/// misses a short stage still sees it there).</summary>
 public sealed record ProjectionJobStatus(string Id, string Model, string Dataset, string Method, int Dimensions, int Count, string State, string Stage,
-    int Done, int Total, double Progress, double Seconds, ProjectResponse? Result, ApiError? Error);
+    int Done, int Total, double Progress, double Seconds, IReadOnlyList<ProjectionJobStage> Stages, ProjectResponse? Result, ApiError? Error);
+
+/// <summary>A stage of a projection job and when it began (seconds since the job started).</summary>
+public sealed record ProjectionJobStage(string Name, double StartedSeconds);
 
 public sealed partial class GlassboxServer
 {
@@ -189,6 +194,7 @@ internal sealed class ProjectionJob(string id, string key, string model, string 
     private double? _seconds;
     private ProjectResponse? _result;
     private ApiError? _error;
+    private readonly List<ProjectionJobStage> _stages = [];
 
     public string Id { get; } = id;
     public string Key { get; } = key;
@@ -204,6 +210,7 @@ internal sealed class ProjectionJob(string id, string key, string model, string 
         lock (_lock)
         {
             if (_state != "running") return;
+            if (_stages.Count == 0 || _stages[^1].Name != stage) _stages.Add(new ProjectionJobStage(stage, Math.Round(_clock.Elapsed.TotalSeconds, 3)));
             _stage = stage; _done = done; _total = total;
             double within = total > 0 ? (double)done / total : 1;
             // embeddings fill the first share; UMAP's stages 5% each, its layout the rest; PCA is one step
@@ -252,6 +259,6 @@ internal sealed class ProjectionJob(string id, string key, string model, string 
     {
         lock (_lock)
             return new ProjectionJobStatus(Id, model, dataset, Method, Dimensions, count, _state, _stage, _done, _total, Math.Round(_progress, 4),
-                Math.Round(_seconds ?? _clock.Elapsed.TotalSeconds, 3), _result, _error);
+                Math.Round(_seconds ?? _clock.Elapsed.TotalSeconds, 3), [.. _stages], _result, _error);
     }
 }

@@ -47,7 +47,7 @@ public sealed class ProjectorBrowserTests(BrowserFixture app) : BrowserTest(app)
     [Fact]
     public async Task Lasso_drawn_with_the_mouse_filters_the_table_to_the_points_inside()
     {
-        await OpenAsync();
+        await OpenAsync("proj=pca:2");
         var canvas = Page.Locator("#projector canvas");
         await Expect(canvas).ToHaveAttributeAsync("data-state", "drawn", new() { Timeout = 60_000 });
         var points = await DrawnPoints();
@@ -100,7 +100,7 @@ public sealed class ProjectorBrowserTests(BrowserFixture app) : BrowserTest(app)
     [Fact]
     public async Task Colour_by_field_draws_a_palette_legend_for_categories_and_a_range_for_numbers()
     {
-        await OpenAsync();
+        await OpenAsync("proj=pca:2");
         await Expect(Page.Locator("#projector canvas")).ToHaveAttributeAsync("data-state", "drawn", new() { Timeout = 60_000 });
         var rows = File.ReadLines(RepoFiles.Path("models/demo-dataset/sentiment.tsv")).Skip(1).Where(l => l.Length > 0).Select(l => l.Split('\t')).ToArray();
 
@@ -159,8 +159,9 @@ public sealed class ProjectorBrowserTests(BrowserFixture app) : BrowserTest(app)
         await Page.GotoAsync(new Uri(server.Url, "/#model=sst2&dataset=dev&methods=lig").AbsoluteUri);
         await Expect(Page.Locator("#data-table .count")).ToHaveTextAsync(new Regex("^872 of 872 rows"));
 
-        // Choose UMAP 2-D: its job starts on the server and shows a progress bar.
-        await Page.Locator("#projector select.dims").SelectOptionAsync("umap:2");
+        // UMAP 2-D is the projector's default: its job starts on the server by itself and shows a progress bar.
+        await Expect(Page.Locator("#projector select.dims")).ToHaveValueAsync("umap:2");
+        Assert.Contains("proj=umap%3A2", Page.Url);
         var bar = Page.Locator("#projector .proj-progress");
         await Expect(bar).ToBeVisibleAsync(new() { Timeout = 30_000 });
         var canvas = Page.Locator("#projector canvas");

@@ -38,7 +38,7 @@ public sealed class WebAppBrowserTests(WebAppFixture f) : IClassFixture<WebAppFi
     [Fact]
     public void Demo_page_renders_table_prediction_salience_and_attention()
     {
-        string dom = WebAppChromium.DumpDom(new Uri(f.Server.Url, "/#model=sst2&dataset=dev&sel=1&methods=lig,saliency"));
+        string dom = WebAppChromium.DumpDom(new Uri(f.Server.Url, "/#model=sst2&dataset=dev&sel=1&methods=lig,saliency&proj=pca:2"));
         // The table: all 872 rows (plus the saved one) are known, but only the visible ones exist (virtualised).
         Assert.Contains("873 of 873 rows", dom);
         int rendered = Regex.Matches(dom, "class=\"row data-row").Count;

@@ -198,7 +198,7 @@ public sealed class WebAppInteractionTests(BrowserFixture app) : BrowserTest(app
     [Fact]
     public async Task Projector_draws_the_points_and_a_click_selects_one()
     {
-        await OpenAsync("sel=0&" + Light);
+        await OpenAsync("sel=0&proj=pca:2&" + Light);
         var projector = Page.Locator("#projector");
         await Expect(projector).ToContainTextAsync("explained variance", new() { Timeout = 60_000 });
         var canvas = projector.Locator("canvas.projector-canvas");

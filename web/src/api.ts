@@ -82,7 +82,7 @@ export const analysisApi = {
 /** A projection job as GET /api/project/jobs/{id} returns it (the projector polls it). */
 export interface ProjectionJob {
   id: string; model: string; dataset: string; method: string; dimensions: number; count: number;
-  state: "running" | "done" | "failed" | "cancelled"; stage: string; done: number; total: number; progress: number; seconds: number;
+  state: "running" | "done" | "failed" | "cancelled"; stage: string; done: number; total: number; progress: number; seconds: number; stages: { name: string; startedSeconds: number }[];
   result?: ProjectResponse; error?: { error: string; code: string };
 }
 

@@ -37,6 +37,7 @@ async function start(): Promise<void> {
   const compatible = store.info.datasets.filter((d) => store.models.every((m) => d.compatibleModels.includes(m.name)));
   store.dataset = (compatible.find((d) => d.name === url.dataset) ?? compatible[0])?.name ?? null;
   store.methods = (url.methods ?? []).filter((m) => store.model.interpreters.includes(m));
+  store.projection = url.proj ?? null;
 
   if (store.dataset) {
     const [data, saved] = await Promise.all([api.dataset(store.dataset), api.saved(store.dataset)]);

@@ -69,6 +69,10 @@ export function colourFields(store: Store): ColourField[] {
 export function projectorModule(store: Store): HTMLElement {
   const dims = h("select", { class: "dims", "aria-label": "projection" },
     ...store.model.projections.flatMap((m) => [2, 3].map((d) => h("option", { value: `${m}:${d}` }, `${m.toUpperCase()} ${d}-D`))));
+  // The projection comes from the URL (proj=pca:3) or is UMAP 2-D, LIT's default, when the model offers it.
+  const options = [...dims.options].map((o) => o.value);
+  dims.value = store.projection && options.includes(store.projection) ? store.projection : options.includes("umap:2") ? "umap:2" : options[0];
+  store.projection = dims.value;
   const fields = colourFields(store);
   const colour = h("select", { class: "colour", "aria-label": "colour by" }, ...fields.map((f) => h("option", { value: f.key }, `colour: ${f.title}`)));
   const navBtn = h("button", { class: "tool nav on", title: "drag to rotate (3-D) or pan; shift-drag pans; wheel zooms" }, "rotate / pan");
@@ -267,12 +271,12 @@ export function projectorModule(store: Store): HTMLElement {
   lassoBtn.addEventListener("click", () => setTool("lasso"));
   resetBtn.addEventListener("click", () => { yaw = 0.6; pitch = 0.3; zoom = 1; panX = 0; panY = 0; draw(); });
   cancelBtn.addEventListener("click", () => { if (job && job.state === "running") void projectionJobs.cancel(job.id).catch(() => undefined); });
-  dims.addEventListener("change", () => void load());
+  dims.addEventListener("change", () => { store.projection = dims.value; store.syncUrl(); void load(); });
   colour.addEventListener("change", () => draw());
   store.on("selection", () => draw());
   store.on("predictions", () => draw());
   store.on("examples", () => draw());
-  // PCA 2-D first (fast; UMAP is one choice away). Start once the first predictions have arrived:
+  // Start once the first predictions have arrived:
   // they are what the user waits for, and the job would compete with them for the model.
   let started = false;
   const begin = () => { if (!started) { started = true; void load(); } };

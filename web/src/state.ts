@@ -2,12 +2,12 @@
 // live in the URL hash, so a view can be shared by copying the address.
 import type { Datapoint, Info, ModelInfo, Prediction } from "./api";
 
-export interface UrlState { model?: string; models?: string[]; dataset?: string; sel?: string; pin?: string; methods?: string[]; hide?: string[] }
+export interface UrlState { model?: string; models?: string[]; dataset?: string; sel?: string; pin?: string; methods?: string[]; hide?: string[]; proj?: string }
 
 export function readUrl(): UrlState {
   const p = new URLSearchParams(location.hash.replace(/^#/, ""));
   const list = (k: string) => (p.get(k) ? p.get(k)!.split(",").filter(Boolean) : undefined);
-  return { model: p.get("model") ?? undefined, models: list("models"), dataset: p.get("dataset") ?? undefined, sel: p.get("sel") ?? undefined, pin: p.get("pin") ?? undefined, methods: list("methods"), hide: list("hide") };
+  return { model: p.get("model") ?? undefined, models: list("models"), dataset: p.get("dataset") ?? undefined, sel: p.get("sel") ?? undefined, pin: p.get("pin") ?? undefined, methods: list("methods"), hide: list("hide"), proj: p.get("proj") ?? undefined };
 }
 
 export function writeUrl(s: UrlState): void {
@@ -19,6 +19,7 @@ export function writeUrl(s: UrlState): void {
   if (s.pin) p.set("pin", s.pin);
   if (s.methods?.length) p.set("methods", s.methods.join(","));
   if (s.hide?.length) p.set("hide", s.hide.join(","));
+  if (s.proj) p.set("proj", s.proj);
   const hash = "#" + p.toString();
   if (location.hash !== hash) history.replaceState(null, "", hash);
 }
@@ -42,6 +43,8 @@ export class Store {
   private listeners = new Map<string, Set<Listener>>();
   /** Models shown side by side (compare.ts); the first is `model`. One model unless the URL says models=a,b. */
   models: ModelInfo[] = [];
+  /** The projector's projection as method:dimensions (e.g. umap:2); null until the projector is shown. */
+  projection: string | null = null;
   private otherPredictions = new Map<string, Map<string, Prediction>>();
   /** Predictions of any shown model by datapoint id (the current model's map is `predictions`). */
   predictionsOf(model: string): Map<string, Prediction> {
@@ -68,7 +71,7 @@ export class Store {
   pin(id: string | null): void { this.pinnedId = id; this.emit("pin"); }
 
   syncUrl(): void {
-    writeUrl({ model: this.model?.name, models: this.models.map((m) => m.name), dataset: this.dataset ?? undefined, sel: this.selectedId ?? undefined, pin: this.pinnedId ?? undefined, methods: this.methods });
+    writeUrl({ model: this.model?.name, models: this.models.map((m) => m.name), dataset: this.dataset ?? undefined, sel: this.selectedId ?? undefined, pin: this.pinnedId ?? undefined, methods: this.methods, proj: this.projection ?? undefined });
   }
 }
 
