@@ -35,7 +35,7 @@ internal static class ExplainDatasetCommand
         var idColumnOption = new Option<string?>("--id-column") { Description = "column with unique example ids (default: the 0-based row number)" };
         var methodOption = new Option<string?>("--method") { Description = "attribution method: " + string.Join(", ", AttributionMethods.Names) + " (default lig)" };
         var stepsOption = new Option<int?>("--steps") { Description = "integration steps (default 50)" };
-        var internalBatchOption = new Option<int?>("--internal-batch-size") { Description = "interpolation points per forward pass in integrated gradients (default: all steps at once)" };
+        var internalBatchOption = new Option<int?>("--internal-batch-size") { Description = "interpolation points per forward pass in integrated gradients (default: chunks of at most 512 tokens, the same numbers as one batch)" };
         var batchOption = new Option<int>("--batch-size") { Description = "examples per batch: each batch is appended to --out and flushed together", DefaultValueFactory = _ => 16 };
         var maxLengthOption = new Option<int?>("--max-length") { Description = "token limit; longer texts are truncated with a warning" };
         var labelsOption = new Option<string?>("--labels") { Description = "zero-shot candidate labels, comma separated" };

@@ -39,7 +39,7 @@ internal static class TcavCommand
         var classOption = new Option<string>("--class") { Description = "class whose sensitivity to the concept is measured", Required = true };
         var poolingOption = new Option<string>("--pooling") { Description = "cls or mean", DefaultValueFactory = _ => "cls" };
         poolingOption.AcceptOnlyFromAmong("cls", "mean");
-        var runsOption = new Option<int>("--runs") { Description = "random sets (runs) for the significance test", DefaultValueFactory = _ => 10 };
+        var runsOption = new Option<int>("--runs") { Description = "random sets (runs) for the significance test", DefaultValueFactory = _ => new TcavOptions { Layer = "" }.Runs };
         var alphaOption = new Option<double>("--alpha") { Description = "significance level", DefaultValueFactory = _ => 0.05 };
         var seedOption = new Option<int>("--seed") { Description = "seed for random sets and splits", DefaultValueFactory = _ => 0 };
         var formatOption = new Option<string>("--format") { Description = "json or html", DefaultValueFactory = _ => "json" };
