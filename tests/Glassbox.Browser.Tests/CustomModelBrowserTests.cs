@@ -62,4 +62,46 @@ public sealed class CustomModelBrowserTests(BrowserFixture app, CustomModelAppFi
         await SaveScreenshot(Page, "lexicon-app");
         await SaveScreenshot(Page.Locator("#salience"), "lexicon-lime");
     }
+
+    /// <summary>The sample's own program (samples/CustomModel/Program.cs, built by the solution's build) runs as a
+    /// process, prints where it serves, and its custom model's predictions appear in the browser.</summary>
+    [Fact]
+    public async Task The_sample_program_runs_as_a_process_and_serves_its_model()
+    {
+        // the sample's build output beside this test's: samples/CustomModel/bin/<Configuration>/<tfm>/CustomModel.dll
+        var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string dll = RepoFiles.Path(Path.Combine("samples", "CustomModel", "bin", tfm.Parent!.Name, tfm.Name, "CustomModel.dll"));
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution (dotnet build Glassbox.sln -c {tfm.Parent!.Name}) first.");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { dll, "--port", "0" }) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            Uri? url = null;
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (url is null)
+            {
+                var read = process.StandardOutput.ReadLineAsync();
+                if (await Task.WhenAny(read, Task.Delay(deadline - DateTime.UtcNow)) != read || await read is not { } line)
+                    throw new Xunit.Sdk.XunitException($"the sample printed no URL within 90 s (exited: {process.HasExited}); stderr: {(process.HasExited ? await stderr : "")}");
+                const string Marker = "Glassbox is serving at ";
+                int at = line.IndexOf(Marker, StringComparison.Ordinal);
+                if (at >= 0) url = new Uri(line[(at + Marker.Length)..].Split(' ')[0]);
+            }
+            Assert.Equal("127.0.0.1", url.Host);
+
+            await Page.GotoAsync(new Uri(url, "/#model=lexicon&dataset=reviews&methods=lime").AbsoluteUri);
+            await Expect(Page.Locator("#data-table .data-row")).ToHaveCountAsync(13);
+            var prediction = Page.Locator("#predictions .compare-col").First;
+            await Expect(prediction.Locator(".pred-label")).ToHaveTextAsync("positive");
+            await Expect(prediction.Locator("table.probs tr.predicted .num")).ToHaveTextAsync((1 / (1 + Math.Exp(-3))).ToString("F3", System.Globalization.CultureInfo.InvariantCulture));
+            await Expect(Page.Locator("#salience .salience-row[data-method='lime'] .tok").First).ToBeVisibleAsync(new() { Timeout = 60_000 });
+            await SaveScreenshot(Page, "sample-program");
+        }
+        finally
+        {
+            if (!process.HasExited) { process.Kill(entireProcessTree: true); await process.WaitForExitAsync(); }
+        }
+    }
 }
