@@ -159,6 +159,15 @@ public sealed class ProjectorBrowserTests(BrowserFixture app) : BrowserTest(app)
         await Page.GotoAsync(new Uri(server.Url, "/#model=sst2&dataset=dev&methods=lig").AbsoluteUri);
         await Expect(Page.Locator("#data-table .count")).ToHaveTextAsync(new Regex("^872 of 872 rows"));
 
+        // The page's polls of the job are held back until the row below has been explained, so the projector is
+        // still "computing" in the page however fast the server is (on a quiet machine the whole job takes ~5 s).
+        var explained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await Page.RouteAsync(new Regex("/api/project/jobs/"), async route =>
+        {
+            if (route.Request.Method == "GET") await explained.Task.WaitAsync(TimeSpan.FromSeconds(120));
+            await route.ContinueAsync();
+        });
+
         // UMAP 2-D is the projector's default: its job starts on the server by itself and shows a progress bar.
         await Expect(Page.Locator("#projector select.dims")).ToHaveValueAsync("umap:2");
         Assert.Contains("proj=umap%3A2", Page.Url);
@@ -177,6 +186,8 @@ public sealed class ProjectorBrowserTests(BrowserFixture app) : BrowserTest(app)
         Assert.True(stateWhenPredicted == "computing",
             $"row {id}'s prediction should show while the UMAP is still computing (state {stateWhenPredicted}, {progressWhenPredicted}% after {clock.Elapsed.TotalSeconds:F1} s)");
         await Expect(Page.Locator("#salience .salience-row[data-method=lig] .tok").First).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        Assert.Equal("computing", await canvas.GetAttributeAsync("data-state"));
+        explained.SetResult();
 
         // Then the 872 points are drawn and the bar goes away.
         await Expect(canvas).ToHaveAttributeAsync("data-state", "drawn", new() { Timeout = 120_000 });

@@ -170,11 +170,15 @@ public sealed class HttpModel : IExplainableModel, IDisposable
             Exception? inner = null;
             try
             {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
                 using var request = new HttpRequestMessage(HttpMethod.Post, Url) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
                 using var response = _client.Send(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
                 string text;
                 using (var reader = new StreamReader(response.Content.ReadAsStream(timeout.Token)))
                     text = reader.ReadToEnd();
+                // The timer that cancels runs on the thread pool; when the pool is starved it fires late and a slow
+                // answer gets through. An answer that came after the timeout is a timeout all the same.
+                if (clock.Elapsed > _options.Timeout) throw new OperationCanceledException("the answer came after the timeout");
                 if (response.IsSuccessStatusCode) return Parse(text);
                 failure = $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
                 bool retryable = (int)response.StatusCode >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
