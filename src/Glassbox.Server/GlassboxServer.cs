@@ -378,13 +378,7 @@ public sealed partial class GlassboxServer : IAsyncDisposable
 
     private async Task<ProjectResponse> Project(ProjectRequest req, CancellationToken ct)
     {
-        var m = Model(req.Model);
-        if (ModelAnalysis.Projections(m).Count == 0) throw new ApiException(400, "no_projections", $"model '{m.Name}' ({m.Task}) has no projections; see /api/info.");
-        var d = _data.Get(req.Dataset);
-        var points = _data.Resolve(d, req.Ids);
-        string method = req.Method ?? "pca";
-        int dims = req.Dimensions ?? 2;
-        if (!ModelAnalysis.Projections(m).Contains(method)) throw new ApiException(400, "unknown_method", $"unknown projection '{method}'; available: {string.Join(", ", ModelAnalysis.Projections(m))}.");
+        var (m, _, points, method, dims) = ResolveProjection(req);
         var embeddings = new double[points.Count][];
         for (int i = 0; i < points.Count; i++)
         {

@@ -66,7 +66,9 @@ public sealed partial class GlassboxServer
     private ProjectionJob Job(string id) => _jobs.TryGetValue(id, out var j) ? j
         : throw new ApiException(404, "unknown_job", $"no projection job '{id}'; start one with POST /api/project/jobs (finished jobs are kept for the {MaxKeptJobs} most recent).");
 
-    private (ProjectionJob Job, bool Created) StartProjectionJob(ProjectRequest req)
+    /// <summary>The model, dataset, rows, method and dimensions a projection request names, checked (POST /api/project
+    /// and the projection jobs share it); errors say what is available.</summary>
+    private (ModelHost Model, ServedDataset Dataset, IReadOnlyList<Datapoint> Points, string Method, int Dimensions) ResolveProjection(ProjectRequest req)
     {
         var m = Model(req.Model);
         if (ModelAnalysis.Projections(m).Count == 0) throw new ApiException(400, "no_projections", $"model '{m.Name}' ({m.Task}) has no projections; see /api/info.");
@@ -78,6 +80,12 @@ public sealed partial class GlassboxServer
         if (dims is not (2 or 3)) throw new ApiException(400, "bad_input", $"dimensions must be 2 or 3, not {dims}.");
         int minimum = method == "umap" ? 4 : dims + 1;
         if (points.Count < minimum) throw new ApiException(400, "bad_input", $"{method.ToUpperInvariant()} to {dims}-D needs at least {minimum} examples; the selection has {points.Count}.");
+        return (m, d, points, method, dims);
+    }
+
+    private (ProjectionJob Job, bool Created) StartProjectionJob(ProjectRequest req)
+    {
+        var (m, d, points, method, dims) = ResolveProjection(req);
 
         string key = string.Join("\u0000", m.Name, d.Name, method, dims.ToString(CultureInfo.InvariantCulture), string.Join("\u0001", points.Select(p => p.Id)));
         lock (_jobs)
